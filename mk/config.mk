@@ -1,0 +1,1 @@
+# mk/config.mk

@@ -1,0 +1,1 @@
+# mk/fixtures.mk

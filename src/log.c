@@ -1,0 +1,169 @@
+/* log.c - logfmt / JSON-lines logging to stderr; transitions, not steady
+ * states, are what callers log. Never pass a secret as a field. */
+#include "config-auto.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+static struct {
+	enum log_level min;
+	bool json;
+	FILE *out;
+} log_cfg = { LOG_INFO, false, NULL };
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+const char *log_level_str(enum log_level l)
+{
+	return (unsigned)l < ARRAY_LEN(level_names) ? level_names[l] : "info";
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(level_names); i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "warning") == 0) {
+		*out = LOG_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+void log_setup(enum log_level min, bool json, FILE *out)
+{
+	log_cfg.min = min;
+	log_cfg.json = json;
+	log_cfg.out = out;
+}
+
+const char *log_int_buf(char *buf, long long v)
+{
+	snprintf(buf, 24, "%lld", v);
+	return buf;
+}
+
+static bool needs_quotes(const char *v)
+{
+	if (!*v)
+		return true;
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p >= 0x7f)
+			return true;
+	return false;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	grow(buf, cap, *len + n + 1, 1);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static void append_value(char **buf, size_t *len, size_t *cap, const char *v)
+{
+	if (!needs_quotes(v)) {
+		append(buf, len, cap, v, strlen(v));
+		return;
+	}
+	append(buf, len, cap, "\"", 1);
+	for (const char *p = v; *p; p++) {
+		char esc[8];
+		const char *s = esc;
+		size_t n;
+		switch (*p) {
+		case '"': s = "\\\""; n = 2; break;
+		case '\\': s = "\\\\"; n = 2; break;
+		case '\n': s = "\\n"; n = 2; break;
+		case '\t': s = "\\t"; n = 2; break;
+		case '\r': s = "\\r"; n = 2; break;
+		default:
+			if ((unsigned char)*p < ' ') {
+				n = (size_t)snprintf(esc, sizeof esc, "\\x%02x", (unsigned char)*p);
+			} else {
+				esc[0] = *p;
+				n = 1;
+			}
+		}
+		append(buf, len, cap, s, n);
+	}
+	append(buf, len, cap, "\"", 1);
+}
+
+char *log_format_logfmt(const char *ts, enum log_level lvl, const char *msg,
+			const char *const *kv, size_t nkv)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	append(&buf, &len, &cap, "ts=", 3);
+	append(&buf, &len, &cap, ts, strlen(ts));
+	append(&buf, &len, &cap, " level=", 7);
+	append(&buf, &len, &cap, log_level_str(lvl), strlen(log_level_str(lvl)));
+	append(&buf, &len, &cap, " msg=", 5);
+	append_value(&buf, &len, &cap, msg);
+	for (size_t i = 0; i + 1 < nkv; i += 2) {
+		append(&buf, &len, &cap, " ", 1);
+		append(&buf, &len, &cap, kv[i], strlen(kv[i]));
+		append(&buf, &len, &cap, "=", 1);
+		append_value(&buf, &len, &cap, kv[i + 1] ? kv[i + 1] : "");
+	}
+	return buf;
+}
+
+void log_kv(enum log_level lvl, const char *msg, ...)
+{
+	if (lvl < log_cfg.min)
+		return;
+	FILE *out = log_cfg.out ? log_cfg.out : stderr;
+	const char *kv[64];
+	size_t nkv = 0;
+	va_list ap;
+	va_start(ap, msg);
+	for (;;) {
+		const char *k = va_arg(ap, const char *);
+		if (!k)
+			break;
+		const char *v = va_arg(ap, const char *);
+		if (nkv + 2 <= ARRAY_LEN(kv)) {
+			kv[nkv++] = k;
+			kv[nkv++] = v;
+		}
+	}
+	va_end(ap);
+
+	struct timespec now;
+	struct tm tm;
+	char ts[40];
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof ts - n, ".%03ldZ", now.tv_nsec / 1000000);
+
+	char *line;
+	if (log_cfg.json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "ts", ts);
+		cJSON_AddStringToObject(o, "level", log_level_str(lvl));
+		cJSON_AddStringToObject(o, "msg", msg);
+		for (size_t i = 0; i + 1 < nkv; i += 2)
+			cJSON_AddStringToObject(o, kv[i], kv[i + 1] ? kv[i + 1] : "");
+		line = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	} else {
+		line = log_format_logfmt(ts, lvl, msg, kv, nkv);
+	}
+	fprintf(out, "%s\n", line);
+	fflush(out);
+	free(line);
+}

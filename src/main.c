@@ -1,0 +1,172 @@
+/* main.c - command line: subcommands of SPEC §6, their options and exit
+ * codes. Every real piece of work lives in another subsystem. */
+#include "config-auto.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+/* Exit codes shared by the subcommands. */
+enum {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1,   /* invalid config / error */
+	EXIT_CHANGES = 2,   /* plan --detailed-exitcode: actions pending */
+	EXIT_USAGE = 64,    /* EX_USAGE */
+	EXIT_NOTYET = 70,   /* EX_SOFTWARE: subcommand not implemented yet */
+};
+
+struct cli {
+	const char *cmd;
+	const char *config;
+	const char *api_url;
+	const char *timeout;
+	bool json;
+	bool detailed_exitcode;
+	bool dump;
+	enum log_level log_level;
+	bool log_json;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ace-orchestrator COMMAND [OPTIONS]\n"
+		"\n"
+		"Keeps a fleet of AceStream engine containers running behind Gluetun VPN\n"
+		"containers, exactly as declared in orchestrator.yaml.\n"
+		"\n"
+		"Commands:\n"
+		"  validate [-c FILE] [--dump]   check the config; exit 0 valid, 1 invalid\n"
+		"  plan     [-c FILE] [--json] [--detailed-exitcode]\n"
+		"                                print the actions a pass would take now\n"
+		"                                (--detailed-exitcode: 0 none, 2 some, 1 error)\n"
+		"  apply    [-c FILE] [--timeout 5m]\n"
+		"                                reconcile until converged, then exit\n"
+		"  run      [-c FILE]            run the daemon\n"
+		"  status   [--api URL]          summary from a running daemon\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE     config file (default %s; '-' reads stdin)\n"
+		"      --dump            validate: print the effective config as YAML\n"
+		"      --json            plan: machine-readable output\n"
+		"      --detailed-exitcode  plan: exit 2 when there are actions\n"
+		"      --timeout DUR     apply: give up after DUR (default 5m)\n"
+		"      --api URL         status: daemon API (default http://127.0.0.1:8000)\n"
+		"      --log-level LVL   debug, info, warn or error (default info)\n"
+		"      --log-json        log JSON lines instead of logfmt\n"
+		"  -h, --help            show this help\n"
+		"  -V, --version         show the version\n"
+		"\n"
+		"Docs: README.md, orchestrator.yaml.example and schemas/orchestrator.schema.json.\n",
+		config_default_path());
+}
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	enum { OPT_DUMP = 256, OPT_JSON, OPT_DETAILED, OPT_TIMEOUT, OPT_API,
+	       OPT_LOGLEVEL, OPT_LOGJSON };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dump", no_argument, NULL, OPT_DUMP },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "api", required_argument, NULL, OPT_API },
+		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+		{ "log-json", no_argument, NULL, OPT_LOGJSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	/* "+" stops at the first non-option so the subcommand comes first. */
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli->config = optarg; break;
+		case OPT_DUMP: cli->dump = true; break;
+		case OPT_JSON: cli->json = true; break;
+		case OPT_DETAILED: cli->detailed_exitcode = true; break;
+		case OPT_TIMEOUT: cli->timeout = optarg; break;
+		case OPT_API: cli->api_url = optarg; break;
+		case OPT_LOGLEVEL:
+			if (log_level_parse(optarg, &cli->log_level) != 0) {
+				fprintf(stderr, "ace-orchestrator: unknown log level '%s' "
+						"(debug, info, warn, error)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_LOGJSON: cli->log_json = true; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION); exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'ace-orchestrator --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+static int cmd_validate(const struct cli *cli)
+{
+	struct diags d = { 0 };
+	struct config *c = config_load_file(cli->config, &d);
+	const char *name = str_eq(cli->config, "-") ? "<stdin>" : cli->config;
+	diags_print(&d, name, stderr);
+	int rc = c ? EXIT_OK : EXIT_INVALID;
+	if (c) {
+		if (cli->dump)
+			config_dump(c, stdout);
+		else
+			printf("%s: OK\n", name);
+	}
+	config_free(c);
+	diags_free(&d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .log_level = LOG_INFO };
+	cli.config = config_default_path();
+
+	/* Options may come before and after the subcommand. */
+	int rc = parse_cli(argc, argv, &cli);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cli.cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 1;
+	rc = parse_cli(sub_argc, sub_argv, &cli);
+	if (rc >= 0)
+		return rc;
+	if (optind < sub_argc) {
+		fprintf(stderr, "ace-orchestrator: unexpected argument '%s'\n", sub_argv[optind]);
+		return EXIT_USAGE;
+	}
+	log_setup(cli.log_level, cli.log_json, stderr);
+
+	if (strcmp(cli.cmd, "validate") == 0)
+		return cmd_validate(&cli);
+	if (strcmp(cli.cmd, "plan") == 0 || strcmp(cli.cmd, "apply") == 0 ||
+	    strcmp(cli.cmd, "run") == 0 || strcmp(cli.cmd, "status") == 0) {
+		fprintf(stderr, "ace-orchestrator: '%s' is not implemented yet\n", cli.cmd);
+		return EXIT_NOTYET;
+	}
+	if (strcmp(cli.cmd, "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "ace-orchestrator: unknown command '%s'\nTry 'ace-orchestrator --help'.\n",
+		cli.cmd);
+	return EXIT_USAGE;
+}
