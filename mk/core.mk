@@ -1,2 +1,17 @@
 # mk/core.mk - shared plumbing (util, log) and its unit tests.
 libace_a_SOURCES += src/util.c src/util.h src/log.c src/log.h
+libace_a_SOURCES += src/config.h src/range.h src/observe.h
+
+check_PROGRAMS += tests/unit/test_util tests/unit/test_log
+TESTS += tests/unit/test_util tests/unit/test_log
+tests_unit_test_util_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_util_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_log_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# Config file watcher (inotify) of the daemon loop.
+libace_a_SOURCES += src/watch.c src/watch.h
+check_PROGRAMS += tests/unit/test_watch
+TESTS += tests/unit/test_watch
+tests_unit_test_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_watch_LDADD = $(ACE_LIBS) $(CHECK_LIBS)

@@ -1,0 +1,96 @@
+/* test_util.c - unit tests of util.c: integer parsing, RFC 3339 times as
+ * Docker writes them, constant-time secret comparison. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+START_TEST(parse_int_accepts_whole_numbers_in_bounds)
+{
+	long long v;
+	ck_assert(parse_int("42", 0, 100, &v));
+	ck_assert_int_eq(v, 42);
+	ck_assert(parse_int("-3", -5, 5, &v));
+	ck_assert_int_eq(v, -3);
+	ck_assert(!parse_int("101", 0, 100, &v));
+	ck_assert(!parse_int("4x", 0, 100, &v));
+	ck_assert(!parse_int("", 0, 100, &v));
+	ck_assert(!parse_int(" 4", 0, 100, &v));
+	ck_assert(!parse_int("99999999999999999999999", 0, 100, &v));
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	int64_t ms;
+} rfc3339_cases[] = {
+	{ "1970-01-01T00:00:00Z", 0 + 0 },
+	{ "2026-11-22T04:09:00Z", 1795320540000LL },
+	{ "2026-11-22T04:09:00.123456789Z", 1795320540123LL },
+	{ "2026-11-22T05:09:00+01:00", 1795320540000LL },
+	{ "2026-11-22T04:09:00.5Z", 1795320540500LL },
+	{ "0001-01-01T00:00:00Z", 0 },
+	{ "garbage", -1 },
+	{ "2026-13-01T00:00:00Z", -1 },
+	{ "2026-11-22T04:09:00", -1 },
+	{ "2026-11-22T04:09:00Zjunk", -1 },
+};
+
+START_TEST(rfc3339_docker_timestamps)
+{
+	ck_assert_msg(parse_rfc3339_ms(rfc3339_cases[_i].in) == rfc3339_cases[_i].ms,
+		      "%s -> %lld, want %lld", rfc3339_cases[_i].in,
+		      (long long)parse_rfc3339_ms(rfc3339_cases[_i].in),
+		      (long long)rfc3339_cases[_i].ms);
+}
+END_TEST
+
+START_TEST(secret_eq_compares_whole_secret)
+{
+	ck_assert(secret_eq("s3cret", "s3cret"));
+	ck_assert(!secret_eq("s3cret", "s3cres"));
+	ck_assert(!secret_eq("s3cre", "s3cret"));
+	ck_assert(!secret_eq("s3crett", "s3cret"));
+	ck_assert(!secret_eq("", "x"));
+	ck_assert(secret_eq("", ""));
+}
+END_TEST
+
+START_TEST(xasprintf_and_grow)
+{
+	char *s = xasprintf("%s-%d", "acestream", 19000);
+	ck_assert_str_eq(s, "acestream-19000");
+	free(s);
+	int *v = NULL;
+	size_t cap = 0;
+	for (int i = 0; i < 100; i++) {
+		grow(&v, &cap, (size_t)i + 1, sizeof *v);
+		v[i] = i;
+	}
+	ck_assert_int_ge((int)cap, 100);
+	ck_assert_int_eq(v[99], 99);
+	free(v);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, parse_int_accepts_whole_numbers_in_bounds);
+	tcase_add_loop_test(tc, rfc3339_docker_timestamps, 0, (int)ARRAY_LEN(rfc3339_cases));
+	tcase_add_test(tc, secret_eq_compares_whole_secret);
+	tcase_add_test(tc, xasprintf_and_grow);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
