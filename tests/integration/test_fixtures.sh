@@ -1,0 +1,270 @@
+#!/bin/sh
+# test_fixtures.sh - smoke test of the stand-in images ace-test/gluetun and
+# ace-test/engine (tests/fixtures). Needs a Docker daemon and curl.
+# Exit 77 (SKIP) only when no Docker daemon answers.
+#
+# Every container carries the labels acestream.test=fixtures and
+# acestream.test.run=<this run>; leftovers can be found with
+#   docker ps -a --filter label=acestream.test=fixtures
+set -eu
+
+here=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
+srcdir=${top_srcdir:-$(CDPATH="" cd -- "$here/../.." && pwd)}
+build=$srcdir/tests/fixtures/build-images.sh
+[ -r "$build" ] || build=$here/../fixtures/build-images.sh
+
+RUN=acetest-fix-$$
+GIMG=ace-test/gluetun:latest
+EIMG=ace-test/engine:latest
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/acetest-fix.XXXXXX")
+failures=0
+checks=0
+
+skip() {
+	echo "##############################################################" >&2
+	echo "# SKIP: $*" >&2
+	echo "# test_fixtures.sh needs a running Docker daemon." >&2
+	echo "##############################################################" >&2
+	rm -rf "$TMPD"
+	exit 77
+}
+fatal() { echo "FATAL: $*" >&2; exit 1; }
+
+command -v docker >/dev/null 2>&1 || skip "no docker command"
+docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || skip "no Docker daemon answers"
+command -v curl >/dev/null 2>&1 || fatal "curl is required"
+
+cleanup() {
+	ids=$(docker ps -aq --filter "label=acestream.test.run=$RUN" 2>/dev/null || true)
+	if [ -n "$ids" ]; then
+		# shellcheck disable=SC2086 # a list of IDs
+		docker rm -f $ids >/dev/null 2>&1 || true
+	fi
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+ok() { checks=$((checks + 1)); echo "ok $checks - $*"; }
+notok() { checks=$((checks + 1)); failures=$((failures + 1)); echo "not ok $checks - $*"; }
+
+# expect DESC EXPECTED ACTUAL
+expect() {
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: expected '$2', got '$3'"; fi
+}
+# expect_in DESC NEEDLE HAYSTACK
+expect_in() {
+	case $3 in
+	*"$2"*) ok "$1" ;;
+	*) notok "$1: '$2' not in '$3'" ;;
+	esac
+}
+
+# http METHOD URL [BODY [CURL-ARGS...]] -> prints "CODE BODY" (CODE 000 on error)
+http() {
+	m=$1 u=$2
+	shift 2
+	b=
+	if [ $# -gt 0 ]; then b=$1; shift; fi
+	if [ -n "$b" ]; then
+		code=$(curl -s -m 5 -o "$TMPD/body" -w '%{http_code}' -X "$m" \
+			-H 'Content-Type: application/json' --data-binary "$b" "$@" "$u" || true)
+	else
+		code=$(curl -s -m 5 -o "$TMPD/body" -w '%{http_code}' -X "$m" "$@" "$u" || true)
+	fi
+	[ -n "$code" ] || code=000
+	printf '%s %s' "$code" "$(cat "$TMPD/body" 2>/dev/null || true)"
+}
+
+# wait_health NAME STATUS SECONDS
+wait_health() {
+	n=0 st=
+	while [ "$n" -lt $(($3 * 5)) ]; do
+		st=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null || true)
+		[ "$st" = "$2" ] && return 0
+		sleep 0.2
+		n=$((n + 1))
+	done
+	echo "# $1: health is '$st' after $3 s, wanted '$2'" >&2
+	return 1
+}
+
+# wait_http URL SECONDS -> 0 once anything answers with an HTTP status
+wait_http() {
+	n=0
+	while [ "$n" -lt $(($2 * 5)) ]; do
+		c=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$1" || true)
+		case $c in ''|000) ;; *) return 0 ;; esac
+		sleep 0.2
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# host_port CONTAINER CONTAINER-PORT -> 127.0.0.1:NNNN
+host_port() { docker port "$1" "$2/tcp" | sed -n 's/^\(127\.0\.0\.1:[0-9]*\)$/\1/p' | head -n 1; }
+
+dockrun() {
+	docker run -d --label acestream.test=fixtures --label "acestream.test.run=$RUN" "$@"
+}
+
+# ---------------------------------------------------------------- images
+sh "$build" || fatal "build-images.sh failed"
+ok "images built"
+
+# --------------------------------------------------------- main gluetun
+# Publishes its control port (ephemeral host port) and a 4-port engine
+# range with identical host and container ports, like the real setup.
+G=$RUN-gluetun
+base=
+for try in 29100 29140 29180 29220 29260 29300; do
+	if dockrun --name "$G" -e START_DELAY=2 -e FORWARDED_PORT=40001 \
+		-p 127.0.0.1::8000 -p "127.0.0.1:$try-$((try + 3)):$try-$((try + 3))" \
+		"$GIMG" >/dev/null 2>"$TMPD/err"; then
+		base=$try
+		break
+	fi
+	if grep -qi -e 'already allocated' -e 'address already in use' "$TMPD/err"; then
+		docker rm -f "$G" >/dev/null 2>&1 || true
+		continue
+	fi
+	cat "$TMPD/err" >&2
+	fatal "cannot start $GIMG"
+done
+[ -n "$base" ] || fatal "no free host port range found for the engine ports"
+echo "# engine port range 127.0.0.1:$base-$((base + 3))"
+
+expect "gluetun health starts as 'starting' (START_DELAY)" starting \
+	"$(docker inspect -f '{{.State.Health.Status}}' "$G")"
+if wait_health "$G" healthy 30; then ok "gluetun becomes healthy"; else notok "gluetun becomes healthy"; fi
+
+CTRL=http://$(host_port "$G" 8000)
+wait_http "$CTRL/v1/portforward" 10 || fatal "control server of $G does not answer at $CTRL"
+
+expect "GET /v1/portforward" '200 {"port":40001,"ports":[40001]}' "$(http GET "$CTRL/v1/portforward")"
+expect "GET /v1/openvpn/portforwarded" '200 {"port":40001}' "$(http GET "$CTRL/v1/openvpn/portforwarded")"
+expect_in "GET /v1/publicip/ip" '"public_ip":"203.0.113.10"' "$(http GET "$CTRL/v1/publicip/ip")"
+expect "PUT /v1/portforward {ports:[40002]}" '200 {"port":40002,"ports":[40002]}' \
+	"$(http PUT "$CTRL/v1/portforward" '{"ports":[40002]}')"
+expect "GET /v1/portforward after change" '200 {"port":40002,"ports":[40002]}' \
+	"$(http GET "$CTRL/v1/portforward")"
+expect "PUT /v1/portforward {ports:[]} clears" '200 {"port":0,"ports":[]}' \
+	"$(http PUT "$CTRL/v1/portforward" '{"ports":[]}')"
+expect "GET /v1/openvpn/portforwarded when none" '200 {"port":0}' \
+	"$(http GET "$CTRL/v1/openvpn/portforwarded")"
+expect "PUT /v1/portforward {port:40001}" '200 {"port":40001,"ports":[40001]}' \
+	"$(http PUT "$CTRL/v1/portforward" '{"port":40001}')"
+expect_in "PUT /v1/portforward garbage -> 400" '400 ' "$(http PUT "$CTRL/v1/portforward" 'garbage')"
+expect_in "unknown route -> 404" '404 ' "$(http GET "$CTRL/nope")"
+
+# ------------------------------------------------------------ variants
+K=$RUN-apikey
+dockrun --name "$K" -e API_KEY=s3cret -e FORWARDED_PORT=40010,40011 -p 127.0.0.1::8000 "$GIMG" >/dev/null
+L=$RUN-legacy
+dockrun --name "$L" -e LEGACY=1 -e FORWARDED_PORT=40020 -e PUBLIC_IP=198.51.100.7 \
+	-p 127.0.0.1::8000 "$GIMG" >/dev/null
+O=$RUN-oldfmt
+dockrun --name "$O" -e OLD_FORMAT=1 -e FORWARDED_PORT=40030 -p 127.0.0.1::8000 "$GIMG" >/dev/null
+KU=http://$(host_port "$K" 8000)
+LU=http://$(host_port "$L" 8000)
+OU=http://$(host_port "$O" 8000)
+for u in "$KU" "$LU" "$OU"; do
+	wait_http "$u/test/health" 10 || fatal "control server at $u does not answer"
+done
+
+expect_in "API key: no header -> 401" '401 {"error":' "$(http GET "$KU/v1/portforward")"
+expect_in "API key: wrong key -> 401" '401 {"error":' \
+	"$(http GET "$KU/v1/portforward" '' -H 'X-API-Key: wrong')"
+expect "API key: right key -> 200" '200 {"port":40010,"ports":[40010,40011]}' \
+	"$(http GET "$KU/v1/portforward" '' -H 'X-API-Key: s3cret')"
+expect_in "API key: publicip also protected" '401 ' "$(http GET "$KU/v1/publicip/ip")"
+expect "API key: /test/health stays open" '200 {"healthy":true}' "$(http GET "$KU/test/health")"
+
+expect_in "legacy: /v1/portforward -> 404" '404 ' "$(http GET "$LU/v1/portforward")"
+expect "legacy: /v1/openvpn/portforwarded" '200 {"port":40020}' "$(http GET "$LU/v1/openvpn/portforwarded")"
+expect_in "legacy: PUBLIC_IP" '"public_ip":"198.51.100.7"' "$(http GET "$LU/v1/publicip/ip")"
+expect "legacy: /test/portforward changes the port" '200 {"port":40021,"ports":[40021]}' \
+	"$(http PUT "$LU/test/portforward" '{"ports":[40021]}')"
+expect "legacy: old route sees the change" '200 {"port":40021}' \
+	"$(http GET "$LU/v1/openvpn/portforwarded")"
+
+expect "old format: /v1/portforward has no ports" '200 {"port":40030}' "$(http GET "$OU/v1/portforward")"
+
+# -------------------------------------------------- health transitions
+expect "flip /test/health to unhealthy" '200 {"healthy":false}' \
+	"$(http PUT "$CTRL/test/health" '{"healthy":false}')"
+expect "GET /test/health when unhealthy" '503 {"healthy":false}' "$(http GET "$CTRL/test/health")"
+if wait_health "$G" unhealthy 15; then ok "docker reports unhealthy"; else notok "docker reports unhealthy"; fi
+expect "flip /test/health back (POST)" '200 {"healthy":true}' \
+	"$(http POST "$CTRL/test/health" '{"healthy":true}')"
+if wait_health "$G" healthy 15; then ok "docker reports healthy again"; else notok "docker reports healthy again"; fi
+
+# -------------------------------------------------------------- engines
+E1=$RUN-engine1
+dockrun --name "$E1" --network "container:$G" \
+	-e "CONF=--http-port=$base
+--https-port=45000
+--bind-all" -e P2P_PORT=29999 "$EIMG" >/dev/null
+EU=http://127.0.0.1:$base
+if wait_http "$EU/fixture/info" 10; then ok "engine answers through the VPN's published port"; else notok "engine answers on $EU"; fi
+STATUS="$EU/server/api?api_version=3&method=get_status"
+expect "engine get_status" \
+	"200 {\"result\":{\"status\":\"idle\",\"http_port\":$base,\"https_port\":45000,\"p2p_port\":29999},\"error\":null}" \
+	"$(http GET "$STATUS")"
+info=$(http GET "$EU/fixture/info")
+expect_in "fixture/info p2p port from P2P_PORT" '"p2p_port":29999' "$info"
+expect_in "fixture/info https port from CONF" '"https_port":45000' "$info"
+expect_in "fixture/info env_conf" "\"env_conf\":\"--http-port=$base\\n--https-port=45000\\n--bind-all\"" "$info"
+expect "fixture/fail on" '200 {"fail":true}' "$(http PUT "$EU/fixture/fail" '{"fail":true}')"
+expect_in "get_status fails with 500" '500 ' "$(http GET "$STATUS")"
+expect "fixture/fail off" '200 {"fail":false}' "$(http POST "$EU/fixture/fail" '{"fail":false}')"
+expect_in "get_status recovers" '200 {"result":{"status":"idle"' "$(http GET "$STATUS")"
+expect_in "engine unknown route -> 404" '404 ' "$(http GET "$EU/nope")"
+
+# argv wins over CONF and P2P_PORT
+E3=$RUN-engine3
+dockrun --name "$E3" --network "container:$G" -e "CONF=--http-port=$base" -e P2P_PORT=29999 \
+	"$EIMG" "--http-port=$((base + 1))" --https-port=45001 --port=30000 >/dev/null
+if wait_http "http://127.0.0.1:$((base + 1))/fixture/info" 10; then
+	expect_in "argv ports win" '"http_port":'"$((base + 1))"',"https_port":45001,"p2p_port":30000' \
+		"$(http GET "http://127.0.0.1:$((base + 1))/fixture/info")"
+else
+	notok "engine with argv ports answers on $((base + 1))"
+fi
+
+# same port twice in one namespace: the second engine dies with 3
+E2=$RUN-engine2
+dockrun --name "$E2" --network "container:$G" -e "CONF=--http-port=$base" \
+	-e P2P_PORT=29998 "$EIMG" --https-port=45002 >/dev/null
+rc=$(timeout 10 docker wait "$E2" 2>/dev/null || echo timeout)
+expect "duplicate port in one namespace -> exit 3" 3 "$rc"
+expect_in "duplicate port: clear message" 'already used in this network namespace' \
+	"$(docker logs "$E2" 2>&1)"
+
+# domain fact (SPEC §2): a restarted VPN leaves its engines without network
+docker restart -t 5 "$G" >/dev/null
+code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$EU/fixture/info" || true)
+case $code in 200) notok "engine unreachable after VPN restart (got 200)" ;; *) ok "engine unreachable after VPN restart" ;; esac
+docker restart -t 5 "$E1" >/dev/null
+if wait_http "$EU/fixture/info" 10; then ok "engine reachable again after its own restart"; else notok "engine reachable again after its own restart"; fi
+
+# SIGTERM handling: docker stop must not need the 10 s kill timeout
+t0=$(date +%s)
+docker stop "$E1" "$G" >/dev/null
+t1=$(date +%s)
+if [ $((t1 - t0)) -le 3 ]; then ok "docker stop is quick ($((t1 - t0)) s)"; else notok "docker stop took $((t1 - t0)) s"; fi
+expect "engine exit code after SIGTERM" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$E1")"
+expect "gluetun exit code after SIGTERM" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$G")"
+
+# ------------------------------------------------------------- cleanup
+cleanup
+trap - EXIT
+left=$(docker ps -aq --filter "label=acestream.test.run=$RUN")
+expect "no container left behind" "" "$left"
+
+echo "1..$checks"
+if [ "$failures" -ne 0 ]; then
+	echo "# $failures of $checks checks failed" >&2
+	exit 1
+fi
+echo "# all $checks checks passed"
