@@ -97,6 +97,7 @@ struct config {
 	struct {
 		char *listen;       /* default 127.0.0.1:8000 */
 		char *api_key_file; /* NULL when absent */
+		struct src_pos api_key_file_pos;
 		char *api_key;      /* never printed */
 	} api;
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -134,7 +135,19 @@ bool parse_int(const char *s, long long min, long long max, long long *out)
 
 char *read_file(const char *path, size_t max, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct stat st;
+	bool is_stdin = strcmp(path, "-") == 0;
+	/* Only regular files: opening a FIFO or a device would block the
+	 * daemon's loop on a reload. stdin ("-") is the caller's choice. */
+	if (!is_stdin) {
+		if (stat(path, &st) != 0)
+			return NULL;
+		if (!S_ISREG(st.st_mode)) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
 	size_t cap = 4096, n = 0;
