@@ -87,4 +87,37 @@ enum ns_state observe_classify(const char *engine_network_mode,
 			       int64_t engine_started_ms, const char *label_vpn_id,
 			       const struct vpn_obs *vpn);
 
+/* Inputs of observe_build beyond the config. */
+struct observe_opts {
+	/* Engine IDs touched by Docker events since the last pass: re-inspected
+	 * (full IDs or unique prefixes of at least 12 characters). */
+	const char *const *dirty_ids;
+	size_t n_dirty;
+	/* Re-inspect every engine (first pass, events stream was interrupted). */
+	bool inspect_all;
+	/* Gluetun control-server timeout; <= 0: 2000 ms. */
+	long gluetun_timeout_ms;
+	/* Out, optional: engine inspects and control-server reads done. */
+	unsigned *n_engine_inspects;
+	unsigned *n_gluetun_reads;
+};
+
+/* Builds *out from one label-filtered list call, an inspect of every declared
+ * VPN, inspects of engines only when needed (new since prev, dirty, state
+ * changed, or their VPN's ID/StartedAt moved) and the VPNs' control servers
+ * (forwarded ports and public IP, reused from prev while younger than
+ * config->health.port_check_interval_ms). prev may be NULL. dirty_ids: engine
+ * IDs touched by Docker events since the last pass. now_ms is the clock the
+ * cache is kept in (any clock, used consistently).
+ * Returns 0; -1 when Docker failed, with out->docker_ok false and
+ * out->docker_error set (out->vpns still names every declared VPN).
+ * Gluetun failures are per VPN (api_ok/api_error), never -1. */
+int observe_build(struct docker *d, const struct config *cfg, const struct observed *prev,
+		  const char *const *dirty_ids, size_t n_dirty, int64_t now_ms,
+		  struct observed *out);
+/* The same with every knob (opts may be NULL). */
+int observe_build_opts(struct docker *d, const struct config *cfg,
+		       const struct observed *prev, const struct observe_opts *opts,
+		       int64_t now_ms, struct observed *out);
+
 #endif
