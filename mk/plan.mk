@@ -1,1 +1,8 @@
-# mk/plan.mk
+# mk/plan.mk - the pure reconciler (plan_compute) and its table-driven tests.
+libace_a_SOURCES += src/plan.c src/plan_place.c src/plan_mem.c src/plan_out.c \
+	src/plan.h src/plan_int.h
+check_PROGRAMS += tests/unit/test_plan
+TESTS += tests/unit/test_plan
+tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/plan_fixtures.c tests/unit/plan_fixtures.h
+tests_unit_test_plan_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_plan_LDADD = $(ACE_LIBS) $(CHECK_LIBS)

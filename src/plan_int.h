@@ -1,0 +1,83 @@
+/* plan_int.h - the planner's working state during one pass, shared by
+ * plan.c (setup, rules 1-3, 7, 9, ordering) and plan_place.c (rules 4-6, 8). */
+#ifndef ACE_PLAN_INT_H
+#define ACE_PLAN_INT_H
+
+#include "plan.h"
+
+/* One observed engine as the planner sees it during a pass. */
+struct pl_eng {
+	const struct engine_obs *o;
+	int g;          /* placement group, -1 when its VPN is not declared */
+	int streams;
+	bool dead;      /* removed in phase 0 (rule 7) */
+	bool acted;     /* restarted or re-created this pass (rule 3) */
+	bool drift;     /* config hash differs (rule 6) */
+	bool fw_keep;   /* the VPN's one forwarded engine (rule 5) */
+	bool fw_stale;  /* that engine, but its P2P port is no longer forwarded */
+	bool fw_extra;  /* a second forwarded engine, or forwarding is off */
+	bool removing;  /* a phase-1 removal is planned */
+};
+
+/* Where engines may be placed: one declared VPN, or the plain network in
+ * no-VPN mode. Keeps rules 4-6 free of "is there a VPN" special cases. */
+struct pl_group {
+	const char *name; /* "" in no-VPN mode */
+	const char *id;   /* VPN container ID, "" in no-VPN mode */
+	const struct vpn_obs *vo;
+	struct port_range range;
+	int max;
+	bool available;
+	enum pf_mode pf;
+	int fwd;          /* forwarded port P, 0 = none */
+	int alive, busy, share;
+	int replacing;    /* replacements planned here this pass (rule 6 limit) */
+	bool disrupted;   /* stale/reconnect restarts or re-creates this pass */
+	unsigned char *used; /* per port of range: held by a container or a create */
+	int n_free;
+};
+
+/* An action before ordering. */
+struct pl_item {
+	enum action_kind kind;
+	int e;   /* engine index, -1 for creates and VPN restarts */
+	int g;
+	char *reason;
+	struct engine_spec *spec;
+	int dep; /* removes: index in the creates list that must succeed, or -1 */
+};
+
+struct pl_list {
+	struct pl_item *v;
+	size_t n, cap;
+};
+
+struct pl {
+	const struct config *cfg;
+	const struct observed *obs;
+	const struct plan_memory *mem;
+	int64_t now;
+	char hash[17];
+	struct pl_group *g;
+	size_t ng;
+	struct pl_eng *e;
+	size_t ne;
+	size_t *ord; /* engine indices by (group, http_port, name) */
+	struct pl_list vpn_restarts, dead, restarts, recreates, creates, removes;
+	struct plan *out;
+};
+
+/* Internal helpers (pl_ prefix: not part of the plan_ API). */
+void pl_note(struct plan *out, const char *vpn, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+size_t pl_push(struct pl_list *l, enum action_kind k, int e, int g,
+	       struct engine_spec *spec, int dep, char *reason);
+bool pl_eng_idle(const struct pl_eng *e);
+struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port,
+			     bool forwarded, int p2p);
+
+/* Rule 4 target and shares, then rules 4-6 and 8 for one available group. */
+void pl_rule_target(struct pl *c);
+void pl_rule_group(struct pl *c, int gi);
+
+#endif

@@ -1,0 +1,308 @@
+/* plan_place.c - placement rules of the reconciler: the serving target and
+ * its spread (4), the forwarded engine (5), drift (6), busy engines (8). */
+#include "config-auto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "plan_int.h"
+#include "util.h"
+
+/* SPEC §3: an engine's HTTP port is the lowest free port of its range. */
+static int take_port(struct pl_group *g)
+{
+	for (int p = g->range.lo; p <= g->range.hi; p++) {
+		if (g->used[p - g->range.lo])
+			continue;
+		g->used[p - g->range.lo] = 1;
+		g->n_free--;
+		return p;
+	}
+	return 0;
+}
+
+/* Rule 4: T and its water-filled spread. Busy engines are a floor per VPN
+ * (rule 8 keeps them); ties go to the VPN that already has more engines,
+ * so an odd target does not make two VPNs trade an engine every pass. */
+void pl_rule_target(struct pl *c)
+{
+	const struct config *cfg = c->cfg;
+	int busy = 0, cap = 0, navail = 0;
+	for (size_t i = 0; i < c->ne; i++) {
+		struct pl_eng *e = &c->e[i];
+		if (e->g < 0 || e->dead)
+			continue;
+		c->g[e->g].alive++;
+		if (!pl_eng_idle(e))
+			c->g[e->g].busy++;
+	}
+	for (size_t i = 0; i < c->ng; i++)
+		if (c->g[i].available) {
+			busy += c->g[i].busy;
+			cap += c->g[i].max;
+			navail++;
+		}
+	int t = cfg->replicas.min;
+	if (busy + cfg->replicas.min_free > t)
+		t = busy + cfg->replicas.min_free;
+	int hi = cfg->replicas.max < cap ? cfg->replicas.max : cap;
+	if (t > hi)
+		t = hi;
+	if (t < 0)
+		t = 0;
+	c->out->target = t;
+	c->out->busy = busy;
+	c->out->capacity = cap;
+	if (cfg->n_vpns && navail == 0)
+		c->out->reason = xstrdup("no VPN available: nothing can be created");
+	if (busy > t)
+		pl_note(c->out, "", "%d engines have active streams, above the target of %d: kept",
+			busy, t);
+
+	int sum = 0;
+	for (size_t i = 0; i < c->ng; i++) {
+		struct pl_group *g = &c->g[i];
+		g->share = g->available ? g->busy : 0;
+		sum += g->share;
+	}
+	while (sum < t) {
+		int best = -1;
+		for (size_t i = 0; i < c->ng; i++) {
+			struct pl_group *g = &c->g[i];
+			if (!g->available || g->share >= g->max)
+				continue;
+			if (best < 0 || g->share < c->g[best].share ||
+			    (g->share == c->g[best].share && g->alive > c->g[best].alive))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		c->g[best].share++;
+		sum++;
+	}
+}
+
+static void pl_remove(struct pl *c, int i, int dep, char *reason)
+{
+	c->e[i].removing = true;
+	pl_push(&c->removes, ACT_REMOVE, i, c->e[i].g, NULL, dep, reason);
+}
+
+/* Creates one engine in g; returns its index in the creates list or -1 when
+ * the range has no free port left. */
+static int pl_create(struct pl *c, int gi, bool fw, char *reason)
+{
+	struct pl_group *g = &c->g[gi];
+	int port = take_port(g);
+	if (!port) {
+		pl_note(c->out, g->name, "no free port in %d-%d for a new engine", g->range.lo, g->range.hi);
+		free(reason);
+		return -1;
+	}
+	return (int)pl_push(&c->creates, ACT_CREATE, -1, gi,
+			    pl_spec_for(c, g, port, fw, fw ? g->fwd : 0), -1, reason);
+}
+
+/* Make before break when there is a free port and max_engines allows one
+ * more for a moment; otherwise re-create in place (same slot). */
+static void pl_replace(struct pl *c, int gi, int i, int present, bool fw, const char *why)
+{
+	struct pl_group *g = &c->g[gi];
+	struct pl_eng *e = &c->e[i];
+	g->replacing++;
+	if (g->n_free > 0 && present + 1 <= g->max) {
+		int ci = pl_create(c, gi, fw, xasprintf("replaces %s: %s", e->o->name, why));
+		if (ci >= 0) {
+			pl_remove(c, i, ci, xasprintf("%s (replacement created first)", why));
+			return;
+		}
+	}
+	e->acted = true;
+	pl_push(&c->recreates, ACT_RECREATE, i, gi,
+		pl_spec_for(c, g, e->o->http_port, fw, fw ? g->fwd : 0), -1,
+		xasprintf("%s (re-created in place: no room for a replacement)", why));
+}
+
+/* Removal preference when a VPN has more than its share: drifted engines
+ * (they would be replaced anyway), plain ones, then forwarded ones last. */
+static int surplus_class(const struct pl_eng *e)
+{
+	if (e->drift && !e->o->forwarded)
+		return 0;
+	if (!e->o->forwarded)
+		return 1;
+	if (e->fw_stale || e->fw_extra)
+		return 2;
+	return 3;
+}
+
+/* Rules 4, 5, 6 and 8 for one available group. */
+void pl_rule_group(struct pl *c, int gi)
+{
+	struct pl_group *g = &c->g[gi];
+	int p = g->fwd;
+	int keep = -1;
+
+	/* Rule 5: classify forwarded engines (ascending port order). */
+	for (size_t k = 0; k < c->ne && g->name[0]; k++) {
+		size_t i = c->ord[k];
+		struct pl_eng *e = &c->e[i];
+		if (e->g != gi || e->dead || !e->o->forwarded)
+			continue;
+		if (g->pf == PF_OFF) {
+			e->fw_extra = true;
+			continue;
+		}
+		if (p == 0)
+			continue; /* port lost: keep what runs until one comes back */
+		if (keep < 0 || (c->e[keep].o->p2p_port != p && e->o->p2p_port == p))
+			keep = (int)i;
+	}
+	if (p > 0 && g->pf != PF_OFF && keep >= 0)
+		for (size_t k = 0; k < c->ne; k++) {
+			size_t i = c->ord[k];
+			struct pl_eng *e = &c->e[i];
+			if (e->g != gi || e->dead || !e->o->forwarded)
+				continue;
+			if ((int)i == keep) {
+				e->fw_keep = true;
+				e->fw_stale = e->o->p2p_port != p && !e->acted;
+			} else {
+				e->fw_extra = true;
+			}
+		}
+
+	int cnt = g->alive;
+	/* Extra forwarded engines go (idle ones); a busy one waits. */
+	for (size_t k = 0; k < c->ne; k++) {
+		size_t i = c->ord[k];
+		struct pl_eng *e = &c->e[i];
+		if (e->g != gi || e->dead || e->acted || !e->fw_extra)
+			continue;
+		if (!pl_eng_idle(e)) {
+			pl_note(c->out, g->name, "%s: extra forwarded engine kept while it has streams", e->o->name);
+			continue;
+		}
+		pl_remove(c, (int)i, -1, g->pf == PF_OFF
+			    ? xasprintf("port forwarding is off on vpn %s; forwarded engine retired", g->name)
+			    : xasprintf("vpn %s has %s as its forwarded engine; only one is kept",
+					g->name, c->e[keep].o->name));
+		cnt--;
+	}
+
+	/* Scale down / rebalance (rule 4), never a busy engine (rule 8). */
+	for (int cls = 0; cls < 4 && cnt > g->share; cls++)
+		for (size_t k = c->ne; k-- > 0 && cnt > g->share;) {
+			size_t i = c->ord[k];
+			struct pl_eng *e = &c->e[i];
+			if (e->g != gi || e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
+			    surplus_class(e) != cls || (e->fw_keep && !e->fw_stale))
+				continue;
+			pl_remove(c, (int)i, -1,
+				    xasprintf("surplus: %s has %d engines for a share of %d", g->name[0] ? g->name : "the fleet",
+					      cnt, g->share));
+			cnt--;
+		}
+	if (cnt > g->share)
+		pl_note(c->out, g->name, "%d engine%s above its share of %d kept: active streams",
+			cnt - g->share, cnt - g->share == 1 ? "" : "s", g->share);
+
+	int fill = g->share > cnt ? g->share - cnt : 0;
+	bool want_fw = p > 0 && g->pf != PF_OFF &&
+		       (keep < 0 || c->e[keep].removing || c->e[keep].fw_stale);
+	if (g->name[0] && g->pf == PF_ON && p == 0)
+		pl_note(c->out, g->name, "port_forwarding is on but the VPN reports no forwarded port");
+
+	/* Rule 5: the forwarded engine first (it takes the lowest free port). */
+	if (want_fw && keep >= 0 && c->e[keep].fw_stale && !c->e[keep].removing) {
+		struct pl_eng *old = &c->e[keep];
+		char *why = xasprintf("forwarded port of vpn %s changed %d -> %d", g->name, old->o->p2p_port, p);
+		if (!pl_eng_idle(old)) {
+			/* Its streams keep it alive; the new engine makes it an
+			 * extra that goes once idle. */
+			if (fill == 0 && cnt + 1 > g->max) {
+				pl_note(c->out, g->name, "%s keeps the old forwarded port while it has streams: no room for a new one",
+					old->o->name);
+				free(why);
+			} else if (pl_create(c, gi, true, why) >= 0 && fill > 0) {
+				fill--;
+			}
+		} else {
+			pl_replace(c, gi, keep, cnt + fill, true, why);
+			free(why);
+		}
+		want_fw = false;
+	}
+	if (want_fw && fill > 0) {
+		if (pl_create(c, gi, true, xasprintf("vpn %s forwards port %d and has no forwarded engine",
+						       g->name, p)) >= 0)
+			fill--;
+		want_fw = false;
+	}
+	if (want_fw) {
+		int pick = -1;
+		for (size_t k = c->ne; k-- > 0;) {
+			size_t i = c->ord[k];
+			struct pl_eng *e = &c->e[i];
+			if (e->g != gi || e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
+			    e->o->forwarded)
+				continue;
+			if (pick < 0 || (e->drift && !c->e[pick].drift))
+				pick = (int)i;
+		}
+		if (pick >= 0) {
+			char *why = xasprintf("vpn %s forwards port %d: an idle engine becomes the forwarded one",
+					      g->name, p);
+			pl_replace(c, gi, pick, cnt, true, why);
+			free(why);
+		} else {
+			pl_note(c->out, g->name, "forwarded port %d unused: no idle engine to replace", p);
+		}
+	}
+	for (; fill > 0; fill--)
+		if (pl_create(c, gi, false,
+				xasprintf("target: %s has %d engines for a share of %d",
+					  g->name[0] ? g->name : "the fleet", g->share - fill, g->share)) < 0)
+			break;
+
+	/* Rule 6: one drifted idle engine per VPN per pass, when nothing else
+	 * on this VPN is already being restarted or replaced. */
+	int drifted = 0, busy_drifted = 0, pick = -1;
+	for (size_t k = 0; k < c->ne; k++) {
+		size_t i = c->ord[k];
+		struct pl_eng *e = &c->e[i];
+		if (e->g != gi || e->dead || e->acted || e->removing || !e->drift)
+			continue;
+		drifted++;
+		if (!pl_eng_idle(e))
+			busy_drifted++;
+		else if (pick < 0 && !(e->o->forwarded && p == 0 && g->pf != PF_OFF))
+			pick = (int)i;
+	}
+	if (pick >= 0 && !g->disrupted && g->replacing == 0) {
+		struct pl_eng *e = &c->e[pick];
+		int present = 0;
+		for (size_t i = 0; i < c->creates.n; i++)
+			present += c->creates.v[i].g == gi;
+		present += cnt;
+		char *why = xasprintf("configuration changed (hash %.16s -> %s)",
+				      e->o->config_hash ? e->o->config_hash : "none", c->hash);
+		if (e->fw_keep) {
+			/* Two engines cannot share the forwarded P2P port inside
+			 * one namespace: this one can only be re-created. */
+			e->acted = true;
+			g->replacing++;
+			pl_push(&c->recreates, ACT_RECREATE, pick, gi,
+				pl_spec_for(c, g, e->o->http_port, true, p), -1, why);
+		} else {
+			pl_replace(c, gi, pick, present, false, why);
+			free(why);
+		}
+		drifted--;
+	}
+	if (drifted > 0)
+		pl_note(c->out, g->name, "%d drifted engine%s left for later passes (%d busy)",
+			drifted, drifted == 1 ? "" : "s", busy_drifted);
+}
+

@@ -1,0 +1,1477 @@
+/* test_plan.c - unit tests of the pure reconciler (plan.c, plan_mem.c,
+ * plan_out.c): one named test per rule of SPEC §5, table-driven where it fits. */
+#include "config-auto.h"
+
+#include <check.h>
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan_fixtures.h"
+#include "util.h"
+
+#define S(f) fx_summary(f)
+
+/* Two VPNs as in the SPEC's redundant example. */
+static void two_vpns(struct fx *f)
+{
+	fx_vpn(f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_vpn(f, "gluetun_2", 19500, 19999, 0, PF_AUTO);
+}
+
+/* ---- rule 1: availability ---- */
+
+static const struct {
+	bool exists, running;
+	enum health_status health;
+	bool api_ok;
+	bool want;
+} avail_cases[] = {
+	{ true, true, HEALTH_HEALTHY, true, true },
+	{ true, true, HEALTH_HEALTHY, false, true },   /* health check wins */
+	{ true, true, HEALTH_STARTING, true, false },  /* starting is not yet */
+	{ true, true, HEALTH_UNHEALTHY, true, false },
+	{ true, true, HEALTH_NONE, true, true },       /* no health check: api */
+	{ true, true, HEALTH_NONE, false, false },
+	{ true, false, HEALTH_HEALTHY, true, false },  /* stopped */
+	{ false, false, HEALTH_NONE, false, false },   /* missing */
+};
+
+START_TEST(rule1_vpn_availability_table)
+{
+	struct vpn_obs v = { .exists = avail_cases[_i].exists, .running = avail_cases[_i].running,
+			     .health = avail_cases[_i].health, .api_ok = avail_cases[_i].api_ok };
+	ck_assert_int_eq(plan_vpn_available(&v), avail_cases[_i].want);
+}
+END_TEST
+
+START_TEST(rule1_starting_vpn_is_not_available)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_STARTING;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), 0);
+	ck_assert(fx_has_note(&f.plan, "starting"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule1_no_healthcheck_vpn_judged_by_api_ok)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->health = HEALTH_NONE;
+	v->api_ok = true;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001");
+	v->api_ok = false;
+	fx_plan(&f, FX_NOW + 1);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 2: unavailable VPN ---- */
+
+START_TEST(rule2_unavailable_vpn_engines_left_running_and_hidden)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	plan_memory_probe(&f.mem, "e19000", true);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "2 engines left running"));
+	const char *why = NULL;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert_str_eq(why, "vpn unavailable");
+	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
+	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert_ptr_null(why);
+	fx_free(&f);
+}
+END_TEST
+
+/* Unavailable at t0; plans at t0 + offset (ms). */
+static const struct {
+	int64_t after_ms;
+	int64_t offset_ms;
+	bool restart;
+} restart_cases[] = {
+	{ 60000, 0, false },
+	{ 60000, 59999, false },
+	{ 60000, 60000, true },
+	{ 60000, 3600000, true },
+	{ 0, 3600000, false }, /* 0 = never */
+};
+
+START_TEST(rule2_restart_after_vpn_restart_after)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.health.vpn_restart_after_ms = restart_cases[_i].after_ms;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	fx_plan(&f, FX_NOW + restart_cases[_i].offset_ms);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), restart_cases[_i].restart);
+	if (restart_cases[_i].restart) {
+		ck_assert_str_eq(f.plan.v[0].name, "gluetun");
+		ck_assert_str_eq(f.plan.v[0].id, "gluetun-id");
+	}
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule2_restart_backoff_doubles_up_to_cap)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
+	int64_t t = FX_NOW;
+	fx_plan(&f, t);
+	t += 60000;
+	/* after 60s, then 120, 240, 480, then capped at 600. */
+	const int64_t gaps[] = { 120000, 240000, 480000, 600000, 600000 };
+	for (size_t i = 0; i < ARRAY_LEN(gaps); i++) {
+		fx_plan(&f, t);
+		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 1);
+		plan_memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", t);
+		ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, t + gaps[i]);
+		fx_plan(&f, t + gaps[i] - 1);
+		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 0);
+		ck_assert(fx_has_note(&f.plan, "back-off"));
+		t += gaps[i];
+	}
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	/* Back to healthy resets the back-off but not the total. */
+	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
+	fx_plan(&f, t);
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->backoff_level, 0);
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, 0);
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule2_no_restart_when_vpn_container_missing)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->exists = false;
+	v->running = false;
+	fx_plan(&f, FX_NOW);
+	fx_plan(&f, FX_NOW + 3600000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "cannot restart"));
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 3: stale namespaces, reconnect ---- */
+
+START_TEST(rule3_stale_restart_when_vpn_restarted)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000)->ns = NS_STALE_RESTART;
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "restart acestream-19000");
+	ck_assert_str_eq(f.plan.v[0].id, "e19000");
+	ck_assert(strstr(f.plan.v[0].reason, "namespace stale"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_stale_recreate_uses_new_vpn_id)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19001);
+	e->ns = NS_STALE_RECREATE;
+	free(e->vpn_id);
+	e->vpn_id = xstrdup("old-id");
+	fx_engine(&f, "gluetun", 19000);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "recreate acestream-19001");
+	const struct engine_spec *s = f.plan.v[0].spec;
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->name, "acestream-19001");
+	ck_assert_str_eq(s->network_mode, "container:gluetun-id");
+	ck_assert_str_eq(engine_spec_label(s, "acestream.vpn_id"), "gluetun-id");
+	ck_assert_int_eq(s->https_port, 45001);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_stale_engines_left_while_vpn_unavailable)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_STARTING;
+	fx_engine(&f, "gluetun", 19000)->ns = NS_STALE_RESTART;
+	fx_engine(&f, "gluetun", 19001)->ns = NS_STALE_RECREATE;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_reconnect_restarts_idle_first)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun", 19002);
+	fx_streams(&f, 19000, 1);
+	f.cfg.replicas.min = 3;
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* Same container ID and StartedAt: Gluetun reconnected internally. */
+	v->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_str_eq(S(&f), "restart acestream-19001, restart acestream-19002, restart acestream-19000");
+	/* Only once. */
+	fx_plan(&f, FX_NOW + 10000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_reconnect_restart_disabled)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.health.restart_engines_on_reconnect = false;
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	v->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_vpn_container_restart_is_not_a_reconnect)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	/* The container restarted: observe marks the engines stale instead. */
+	v->health = HEALTH_HEALTHY;
+	v->started_at_ms = 5000;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 4: target and placement ---- */
+
+START_TEST(rule4_interleaved_placement_over_two_vpns)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19500, "
+				"create acestream-19001, create acestream-19501");
+	ck_assert_int_eq(f.plan.target, 4);
+	for (size_t i = 0; i < f.plan.n; i++)
+		ck_assert_int_eq(f.plan.v[i].phase, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_one_vpn_unhealthy_puts_new_engines_on_other)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19500, create acestream-19501, "
+				"create acestream-19502, create acestream-19503");
+	for (size_t i = 0; i < f.plan.n; i++)
+		ck_assert_str_eq(f.plan.v[i].vpn, "gluetun_2");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_both_unavailable_nothing_created_reason)
+{
+	struct fx f;
+	fx_init(&f);
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
+	fx_vobs(&f, "gluetun_2")->health = HEALTH_STARTING;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert_ptr_nonnull(f.plan.reason);
+	ck_assert(strstr(f.plan.reason, "no VPN available"));
+	ck_assert_int_eq(f.plan.capacity, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_range_of_three_has_no_fourth)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 5;
+	fx_vpn(&f, "gluetun", 19000, 19002, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun", 19002);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert_int_eq(f.plan.target, 3);
+	fx_free(&f);
+}
+END_TEST
+
+/* T = clamp(max(min, busy + min_free), 0, min(max, capacity)). */
+static const struct {
+	const char *name;
+	int min, max, min_free, busy, max_engines, want;
+} target_cases[] = {
+	{ "defaults", 2, 20, 1, 0, 10, 2 },
+	{ "min_free raises target", 2, 20, 2, 3, 10, 5 },
+	{ "max caps target", 2, 4, 2, 4, 10, 4 },
+	{ "capacity caps target", 6, 20, 1, 0, 2, 4 },
+	{ "zero everything", 0, 20, 0, 0, 10, 0 },
+	{ "min above busy+free", 5, 20, 1, 2, 10, 5 },
+};
+
+START_TEST(rule4_target_table)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = target_cases[_i].min;
+	f.cfg.replicas.max = target_cases[_i].max;
+	f.cfg.replicas.min_free = target_cases[_i].min_free;
+	fx_vpn(&f, "a", 19000, 19099, target_cases[_i].max_engines, PF_AUTO);
+	fx_vpn(&f, "b", 19100, 19199, target_cases[_i].max_engines, PF_AUTO);
+	for (int i = 0; i < target_cases[_i].busy; i++) {
+		int port = (i % 2 ? 19100 : 19000) + i / 2;
+		fx_engine(&f, i % 2 ? "b" : "a", port);
+		fx_streams(&f, port, 1);
+	}
+	fx_plan(&f, FX_NOW);
+	ck_assert_msg(f.plan.target == target_cases[_i].want, "%s: target %d, want %d",
+		      target_cases[_i].name, f.plan.target, target_cases[_i].want);
+	ck_assert_int_eq(f.plan.busy, target_cases[_i].busy);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_min_free_raises_target)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_streams(&f, 19000, 1);
+	fx_streams(&f, 19001, 2);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 3);
+	ck_assert_str_eq(S(&f), "create acestream-19002");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_max_caps_target)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.max = 2;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_streams(&f, 19000, 1);
+	fx_streams(&f, 19001, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 2);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_capacity_caps_target)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 10;
+	fx_vpn(&f, "a", 19000, 19099, 2, PF_AUTO);
+	fx_vpn(&f, "b", 19100, 19199, 1, PF_AUTO);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.capacity, 3);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19100, create acestream-19001");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_uneven_max_engines_water_filling)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 6;
+	fx_vpn(&f, "a", 19000, 19099, 1, PF_AUTO);
+	fx_vpn(&f, "b", 19100, 19199, 10, PF_AUTO);
+	fx_vpn(&f, "c", 19200, 19299, 10, PF_AUTO);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19100, create acestream-19200, "
+				"create acestream-19101, create acestream-19201, create acestream-19102");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_scale_down_removes_idle_highest_first)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	for (int p = 19000; p < 19004; p++)
+		fx_engine(&f, "gluetun", p);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19003, remove acestream-19002");
+	ck_assert_int_eq(f.plan.v[0].phase, 1);
+	ck_assert_int_eq(f.plan.v[0].after, -1);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule8_busy_engine_protected_from_scale_down)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min_free = 0;
+	f.cfg.replicas.min = 1;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	for (int p = 19000; p < 19004; p++)
+		fx_engine(&f, "gluetun", p);
+	fx_streams(&f, 19003, 1);
+	fx_streams(&f, 19002, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 2);
+	ck_assert_str_eq(S(&f), "remove acestream-19001, remove acestream-19000");
+	/* Everyone busy: nothing can go. */
+	fx_streams(&f, 19001, 1);
+	fx_streams(&f, 19000, 1);
+	f.cfg.replicas.max = 1;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 1);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "active streams"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_failover_share_moves_to_other_vpn)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_str_eq(S(&f), "create acestream-19502, create acestream-19503");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_return_adds_first_then_removes_surplus)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	/* gluetun came back empty (its engines were removed meanwhile). */
+	for (int p = 19500; p < 19504; p++)
+		fx_engine(&f, "gluetun_2", p);
+	fx_streams(&f, 19503, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 4);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001, "
+				"remove acestream-19502, remove acestream-19501");
+	ck_assert_int_eq(f.plan.v[0].phase, 0);
+	ck_assert_int_eq(f.plan.v[1].phase, 0);
+	ck_assert_int_eq(f.plan.v[2].phase, 1);
+	ck_assert_int_eq(f.plan.v[3].phase, 1);
+	ck_assert_int_eq(f.plan.v[2].after, -1); /* depends on every create */
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_odd_target_does_not_churn)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 3;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_lowest_free_port_reused_after_removal)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 3;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19002);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19001");
+	ck_assert_int_eq(f.plan.v[0].spec->https_port, 45001);
+	ck_assert_int_eq(f.plan.v[0].spec->p2p_port, 50001);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_name_collision_avoided)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	/* Something owned holds the name acestream-19000 with other labels. */
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19007);
+	free(e->name);
+	e->name = xstrdup("acestream-19000");
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19001");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_port_of_engine_being_removed_is_not_free)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	free(e->state);
+	e->state = xstrdup("exited");
+	e->running = false;
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19000, create acestream-19002");
+	ck_assert_int_eq(f.plan.v[0].phase, 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 5: the forwarded engine ---- */
+
+START_TEST(rule5_none_next_created_is_forwarded)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 61234;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000*, create acestream-19001");
+	const struct engine_spec *s = f.plan.v[0].spec;
+	ck_assert_int_eq(s->p2p_port, 61234);
+	ck_assert_int_eq(s->https_port, 45000);
+	ck_assert_str_eq(engine_spec_label(s, "acestream.forwarded"), "true");
+	ck_assert_str_eq(engine_spec_label(s, "acestream.p2p_port"), "61234");
+	ck_assert_int_eq(f.plan.v[1].spec->p2p_port, 50001);
+	ck_assert_str_eq(engine_spec_label(f.plan.v[1].spec, "acestream.forwarded"), "false");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_forwarded_replaces_idle_engine)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_streams(&f, 19001, 1);
+	v->fwd_port = 61234;
+	fx_plan(&f, FX_NOW);
+	/* Forwarded created first, then the idle one goes once it exists. */
+	ck_assert_str_eq(S(&f), "create acestream-19002*, remove acestream-19000");
+	ck_assert_int_eq(f.plan.v[1].phase, 1);
+	ck_assert_int_eq(f.plan.v[1].after, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_forwarded_recreated_in_place_when_range_full)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19001, 0, PF_AUTO)->fwd_port = 61234;
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "recreate acestream-19001*");
+	ck_assert_int_eq(f.plan.v[0].spec->p2p_port, 61234);
+	ck_assert_int_eq(f.plan.v[0].spec->https_port, 45001);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_change_creates_before_removing)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 62000;
+	fx_fwd_engine(&f, "gluetun", 19000, 61234);
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19002*, remove acestream-19000");
+	ck_assert_int_eq(f.plan.v[0].spec->p2p_port, 62000);
+	ck_assert_int_eq(f.plan.v[1].after, 0);
+	ck_assert_int_eq(f.plan.v[1].phase, 1);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_change_busy_forwarded_kept)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 62000;
+	fx_fwd_engine(&f, "gluetun", 19000, 61234);
+	fx_engine(&f, "gluetun", 19001);
+	fx_streams(&f, 19000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19002*");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_lost_keeps_forwarded_engine)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 0;
+	fx_fwd_engine(&f, "gluetun", 19000, 61234);
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_two_forwarded_one_kept)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 61234;
+	fx_fwd_engine(&f, "gluetun", 19000, 60000);
+	fx_fwd_engine(&f, "gluetun", 19001, 61234);
+	fx_plan(&f, FX_NOW);
+	/* Keeps the one on the current port; the other goes and a plain
+	 * engine takes its place. */
+	ck_assert_str_eq(S(&f), "create acestream-19002, remove acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_two_forwarded_keep_lowest_port_when_none_match)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 3;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 0;
+	fx_fwd_engine(&f, "gluetun", 19000, 60000);
+	fx_fwd_engine(&f, "gluetun", 19001, 60001);
+	fx_engine(&f, "gluetun", 19002);
+	/* Port lost: both kept. */
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* A new port: the lowest one is the keeper (and is replaced for the
+	 * port change); the other is an extra. */
+	fx_vobs(&f, "gluetun")->fwd_port = 62000;
+	fx_plan(&f, FX_NOW + 1);
+	ck_assert_str_eq(S(&f), "create acestream-19003*, create acestream-19004, "
+				"remove acestream-19001, remove acestream-19000");
+	ck_assert_int_eq(f.plan.v[3].after, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_forwarding_off_never_forwards)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_OFF)->fwd_port = 61234;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001");
+	ck_assert_int_eq(f.plan.v[0].spec->p2p_port, 50000);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_forwarding_off_retires_forwarded_engine)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_OFF)->fwd_port = 61234;
+	fx_fwd_engine(&f, "gluetun", 19000, 61234);
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19002, remove acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_port_forwarding_on_without_port_noted)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_ON);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001");
+	ck_assert(fx_has_note(&f.plan, "no forwarded port"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule5_forwarded_engine_per_vpn)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->fwd_port = 61000;
+	fx_vobs(&f, "gluetun_2")->fwd_port = 62000;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19000*, create acestream-19500*, "
+				"create acestream-19001, create acestream-19501");
+	ck_assert_int_eq(f.plan.v[1].spec->p2p_port, 62000);
+	ck_assert_int_eq(f.plan.v[1].spec->https_port, 45000);
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 6: drift ---- */
+
+static void drift(struct fx *f, int port)
+{
+	char name[32];
+	snprintf(name, sizeof name, "acestream-%d", port);
+	struct engine_obs *e = fx_find_engine(f, name);
+	free(e->config_hash);
+	e->config_hash = xstrdup("0123456789abcdef");
+}
+
+START_TEST(rule6_drift_idle_first_one_per_vpn)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 3;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	for (int p = 19000; p < 19003; p++) {
+		fx_engine(&f, "gluetun", p);
+		drift(&f, p);
+	}
+	fx_streams(&f, 19000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19003, remove acestream-19001");
+	ck_assert_int_eq(f.plan.v[1].after, 0);
+	ck_assert(fx_has_note(&f.plan, "drifted"));
+	ck_assert_str_eq(engine_spec_label(f.plan.v[0].spec, "acestream.config_hash"), f.hash);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule6_drift_one_per_vpn_with_two_vpns)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	const int ports[] = { 19000, 19001, 19500, 19501 };
+	for (size_t i = 0; i < ARRAY_LEN(ports); i++) {
+		fx_engine(&f, i < 2 ? "gluetun" : "gluetun_2", ports[i]);
+		drift(&f, ports[i]);
+	}
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19002, create acestream-19502, "
+				"remove acestream-19000, remove acestream-19500");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule6_drift_busy_engine_never_replaced)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 1;
+	f.cfg.replicas.min_free = 0;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	drift(&f, 19000);
+	fx_streams(&f, 19000, 3);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "1 busy"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule6_drift_recreated_in_place_when_full)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19001, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	drift(&f, 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "recreate acestream-19001");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule6_drift_waits_while_vpn_disrupted)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000)->ns = NS_STALE_RESTART;
+	fx_engine(&f, "gluetun", 19001);
+	drift(&f, 19001);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "restart acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule6_drift_surplus_removed_without_replacement)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun", 19002);
+	drift(&f, 19000);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 7: dead, failing, undeclared ---- */
+
+static const struct {
+	const char *state;
+	bool running;
+	bool removed;
+} state_cases[] = {
+	{ "exited", false, true },
+	{ "dead", false, true },
+	{ "created", false, true },
+	{ "restarting", false, false },
+	{ "running", true, false },
+};
+
+START_TEST(rule7_exited_engine_removed_and_replaced)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	free(e->state);
+	e->state = xstrdup(state_cases[_i].state);
+	e->running = state_cases[_i].running;
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	if (state_cases[_i].removed)
+		ck_assert_str_eq(S(&f), "remove acestream-19000, create acestream-19002");
+	else
+		ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule7_probe_failures_remove_engine)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	plan_memory_probe(&f.mem, "e19001", false);
+	plan_memory_probe(&f.mem, "e19001", false);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	plan_memory_probe(&f.mem, "e19001", false);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19001, create acestream-19002");
+	ck_assert(strstr(f.plan.v[0].reason, "3 consecutive probes"));
+	const char *why;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19001"), &why));
+	ck_assert_str_eq(why, "probe failing");
+	/* A success resets the count. */
+	plan_memory_probe(&f.mem, "e19001", true);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule7_probe_failures_ignored_while_vpn_down)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
+	fx_engine(&f, "gluetun", 19000);
+	for (int i = 0; i < 5; i++)
+		plan_memory_probe(&f.mem, "e19000", false);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule7_undeclared_vpn_engines_removed)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19600);
+	free(e->vpn);
+	e->vpn = xstrdup("old_vpn");
+	fx_streams(&f, 19600, 2); /* busy or not: its VPN is gone */
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19600");
+	ck_assert(strstr(f.plan.v[0].reason, "old_vpn"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule7_port_outside_vpn_range_removed)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19700);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-19700, create acestream-19001");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- rule 9: back-off ---- */
+
+START_TEST(rule9_backoff_skips_action_and_dependents)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	v->fwd_port = 61234;
+	plan_memory_backoff(&f.mem, "acestream-19002", FX_NOW + 5000, "image pull failed");
+	fx_plan(&f, FX_NOW);
+	/* The forwarded create backs off, so the removal it justified waits. */
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "backing off"));
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_str_eq(S(&f), "create acestream-19002*, remove acestream-19001");
+	ck_assert_int_eq(f.plan.v[1].after, 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* A container we do not own holds acestream-19002: Docker answered 409, so
+ * the next free port is used until that back-off ends. */
+START_TEST(rule9_name_taken_create_moves_to_next_free_port)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_OFF);
+	fx_engine(&f, "gluetun", 19000);
+	f.cfg.replicas.min = 3;
+	plan_memory_backoff_fail(&f.mem, "acestream-19001", FX_NOW, 2000, 60000, "HTTP 409: Conflict");
+	plan_memory_backoff_name_taken(&f.mem, "acestream-19001");
+	fx_plan(&f, FX_NOW + 10);
+	ck_assert_str_eq(S(&f), "create acestream-19002, create acestream-19003");
+	/* Once the back-off is over, the port is offered again. */
+	fx_plan(&f, FX_NOW + 2000);
+	ck_assert_str_eq(S(&f), "create acestream-19001, create acestream-19002");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule9_backoff_wait_doubles_and_is_forgotten)
+{
+	struct plan_memory m;
+	plan_memory_init(&m);
+	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 1000, 2000, 10000, "e"), 2000);
+	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 3000, 2000, 10000, "e"), 4000);
+	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 7000, 2000, 10000, "e"), 8000);
+	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 15000, 2000, 10000, "e"), 10000);
+	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 25000);
+	/* Quiet for a whole further wait after it expired: forgotten. */
+	struct config cfg = { 0 };
+	struct observed obs = { .docker_ok = true };
+	plan_memory_observe(&m, &cfg, &obs, 35000);
+	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 0);
+	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 35000, 2000, 10000, "e"), 2000);
+	plan_memory_free(&m);
+}
+END_TEST
+
+/* ---- no-VPN mode ---- */
+
+START_TEST(novpn_mode_ports_and_network)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.ports = (struct port_range){ 8000, 8009 };
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-8000, create acestream-8001");
+	const struct engine_spec *s = f.plan.v[1].spec;
+	ck_assert_str_eq(s->network_mode, "bridge");
+	ck_assert(!s->behind_vpn);
+	ck_assert_int_eq(s->host_port, 8001);
+	ck_assert_int_eq(s->https_port, 45001);
+	ck_assert_int_eq(s->p2p_port, 50001);
+	ck_assert_str_eq(engine_spec_label(s, "acestream.vpn_container"), "");
+	ck_assert_str_eq(engine_spec_label(s, "acestream.forwarded"), "false");
+	ck_assert_str_eq(engine_spec_label(s, "host.http_port"), "8001");
+	ck_assert_int_eq(f.plan.capacity, 10);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(novpn_mode_capacity_is_ports_size)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 9;
+	f.cfg.ports = (struct port_range){ 8000, 8002 };
+	fx_engine(&f, "", 8000);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(f.plan.target, 3);
+	ck_assert_str_eq(S(&f), "create acestream-8001, create acestream-8002");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(novpn_mode_engine_with_vpn_label_removed)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.ports = (struct port_range){ 8000, 8009 };
+	fx_engine(&f, "", 8000);
+	fx_engine(&f, "", 8001);
+	struct engine_obs *e = fx_engine(&f, "", 8002);
+	free(e->vpn);
+	e->vpn = xstrdup("gluetun");
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "remove acestream-8002");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- whole plans ---- */
+
+START_TEST(converged_fleet_gives_empty_plan)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->fwd_port = 61000;
+	fx_fwd_engine(&f, "gluetun", 19000, 61000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert_ptr_null(f.plan.reason);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(converged_after_applying_plan)
+{
+	/* Feeding the created specs back as observed engines converges. */
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 5;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun_2")->fwd_port = 62000;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 5);
+	struct plan p = f.plan;
+	plan_init(&f.plan);
+	for (size_t i = 0; i < p.n; i++) {
+		const struct engine_spec *s = p.v[i].spec;
+		fx_fwd_engine(&f, s->vpn, s->http_port, s->forwarded ? s->p2p_port : 0);
+	}
+	plan_free(&p);
+	fx_plan(&f, FX_NOW + 1000);
+	ck_assert_str_eq(S(&f), "");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(docker_not_ok_gives_empty_plan_with_reason)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	f.obs.docker_ok = false;
+	f.obs.docker_error = xstrdup("connect: no such file");
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert_ptr_nonnull(f.plan.reason);
+	ck_assert(strstr(f.plan.reason, "no such file"));
+	fx_free(&f);
+}
+END_TEST
+
+static char *plan_json_string(const struct plan *p)
+{
+	cJSON *j = plan_to_json(p);
+	char *s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return s;
+}
+
+START_TEST(deterministic_same_inputs_same_plan)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 6;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->fwd_port = 61000;
+	fx_engine(&f, "gluetun_2", 19502);
+	fx_engine(&f, "gluetun", 19003);
+	drift(&f, 19003);
+	fx_plan(&f, FX_NOW);
+	char *a = plan_json_string(&f.plan);
+	struct plan again;
+	plan_compute(&f.cfg, &f.obs, &f.mem, FX_NOW, &again);
+	char *b = plan_json_string(&again);
+	ck_assert_str_eq(a, b);
+	/* And the observed order of engines does not matter. */
+	struct engine_obs t = f.obs.engines[0];
+	f.obs.engines[0] = f.obs.engines[1];
+	f.obs.engines[1] = t;
+	struct plan swapped;
+	plan_compute(&f.cfg, &f.obs, &f.mem, FX_NOW, &swapped);
+	char *c = plan_json_string(&swapped);
+	ck_assert_str_eq(a, c);
+	free(a);
+	free(b);
+	free(c);
+	plan_free(&again);
+	plan_free(&swapped);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(spec_env_and_cmd_templates_expanded)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_env(&f, "CONF", "--http-port={http_port}\n--https-port={https_port}\n--bind-all");
+	fx_env(&f, "P2P_PORT", "{p2p_port}");
+	fx_env(&f, "WHO", "{name}@{vpn} fwd={forwarded} {{literal}}");
+	fx_cmd(&f, "--port={http_port}");
+	fx_vpn(&f, "gluetun", 19500, 19999, 0, PF_AUTO)->fwd_port = 61234;
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 2);
+	const struct engine_spec *s = f.plan.v[0].spec;
+	ck_assert_str_eq(engine_spec_env(s, "CONF"), "--http-port=19500\n--https-port=45000\n--bind-all");
+	ck_assert_str_eq(engine_spec_env(s, "P2P_PORT"), "61234");
+	ck_assert_str_eq(engine_spec_env(s, "WHO"), "acestream-19500@gluetun fwd=true {literal}");
+	ck_assert_int_eq((int)s->n_cmd, 1);
+	ck_assert_str_eq(s->cmd[0], "--port=19500");
+	s = f.plan.v[1].spec;
+	ck_assert_str_eq(engine_spec_env(s, "CONF"), "--http-port=19501\n--https-port=45001\n--bind-all");
+	ck_assert_str_eq(engine_spec_env(s, "P2P_PORT"), "50001");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(spec_labels_content)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_label(&f, "com.example.team", "media");
+	fx_label(&f, "acestream.orchestrator", "forged");
+	f.cfg.engine.memory_limit = 1LL << 30;
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_plan(&f, FX_NOW);
+	const struct engine_spec *s = f.plan.v[1].spec;
+	static const char *const want[][2] = {
+		{ "acestream.config_hash", NULL },
+		{ "acestream.forwarded", "false" },
+		{ "acestream.http_port", "19001" },
+		{ "acestream.https_port", "45001" },
+		{ "acestream.orchestrator", "test" },
+		{ "acestream.p2p_port", "50001" },
+		{ "acestream.vpn_container", "gluetun" },
+		{ "acestream.vpn_id", "gluetun-id" },
+		{ "com.example.team", "media" },
+		{ "host.http_port", "19001" },
+	};
+	ck_assert_int_eq((int)s->n_labels, (int)ARRAY_LEN(want));
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		ck_assert_str_eq(s->labels[i].key, want[i][0]);
+		ck_assert_str_eq(s->labels[i].val, want[i][1] ? want[i][1] : f.hash);
+	}
+	ck_assert_str_eq(s->name, "acestream-19001");
+	ck_assert_str_eq(s->image, f.cfg.engine.image);
+	ck_assert_str_eq(s->network_mode, "container:gluetun-id");
+	ck_assert_int_eq(s->memory_limit, 1LL << 30);
+	ck_assert_int_eq(s->stop_timeout_ms, 10000);
+	ck_assert_int_eq(s->slot, 1);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(plan_text_and_json_output)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->fwd_port = 61234;
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_plan(&f, FX_NOW);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	plan_format_text(&f.plan, out);
+	fclose(out);
+	ck_assert_msg(strstr(buf, "Plan: 2 actions") != NULL, "%s", buf);
+	ck_assert(strstr(buf, "create      acestream-19002 vpn=gluetun http=19002 https=45002 p2p=61234 forwarded"));
+	ck_assert(strstr(buf, "remove      acestream-19001 vpn=gluetun after=1"));
+	free(buf);
+
+	cJSON *j = plan_to_json(&f.plan);
+	cJSON *acts = cJSON_GetObjectItem(j, "actions");
+	ck_assert_int_eq(cJSON_GetArraySize(acts), 2);
+	cJSON *a0 = cJSON_GetArrayItem(acts, 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(a0, "action")->valuestring, "create");
+	cJSON *spec = cJSON_GetObjectItem(a0, "spec");
+	ck_assert_int_eq(cJSON_GetObjectItem(spec, "p2p_port")->valueint, 61234);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(spec, "forwarded")));
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "labels"), "acestream.http_port")->valuestring,
+			 "19002");
+	cJSON *a1 = cJSON_GetArrayItem(acts, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(a1, "after")->valueint, 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(a1, "id")->valuestring, "e19001");
+	cJSON_Delete(j);
+
+	/* Empty plan. */
+	plan_free(&f.plan);
+	plan_init(&f.plan);
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	plan_format_text(&f.plan, out);
+	fclose(out);
+	ck_assert(strstr(buf, "No changes"));
+	free(buf);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(action_kind_names)
+{
+	ck_assert_str_eq(action_kind_str(ACT_CREATE), "create");
+	ck_assert_str_eq(action_kind_str(ACT_START), "start");
+	ck_assert_str_eq(action_kind_str(ACT_RESTART), "restart");
+	ck_assert_str_eq(action_kind_str(ACT_REMOVE), "remove");
+	ck_assert_str_eq(action_kind_str(ACT_RECREATE), "recreate");
+	ck_assert_str_eq(action_kind_str(ACT_RESTART_VPN), "restart_vpn");
+	ck_assert_str_eq(action_kind_str((enum action_kind)99), "unknown");
+}
+END_TEST
+
+/* ---- memory ---- */
+
+START_TEST(memory_observe_tracks_outage_and_forgets_gone)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_streams(&f, 19000, 2);
+	plan_memory_set_streams(&f.mem, "gone", 1);
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
+	ck_assert_ptr_null(plan_memory_engine(&f.mem, "gone"));
+	ck_assert_int_eq(plan_memory_engine(&f.mem, "e19000")->streams, 2);
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, 0);
+	v->health = HEALTH_UNHEALTHY;
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 1);
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 2);
+	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, FX_NOW + 1);
+	/* Docker down: memory untouched. */
+	f.obs.docker_ok = false;
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 3);
+	ck_assert_ptr_nonnull(plan_memory_engine(&f.mem, "e19000"));
+	f.obs.docker_ok = true;
+	v->health = HEALTH_HEALTHY;
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 4);
+	ck_assert(plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 5);
+	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	/* Back-offs expire. */
+	plan_memory_backoff(&f.mem, "x", FX_NOW + 10, NULL);
+	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), FX_NOW + 10);
+	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 10);
+	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(visibility_reasons)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	const char *why = NULL;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
+	ck_assert_str_eq(why, "not probed yet");
+	plan_memory_probe(&f.mem, "e19000", true);
+	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
+	e->ns = NS_STALE_RESTART;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
+	ck_assert_str_eq(why, "network namespace stale");
+	e->ns = NS_CURRENT;
+	free(e->vpn);
+	e->vpn = xstrdup("other");
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
+	ck_assert_str_eq(why, "vpn not declared");
+	fx_free(&f);
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("rules");
+	tcase_add_loop_test(tc, rule1_vpn_availability_table, 0, (int)ARRAY_LEN(avail_cases));
+	tcase_add_test(tc, rule1_starting_vpn_is_not_available);
+	tcase_add_test(tc, rule1_no_healthcheck_vpn_judged_by_api_ok);
+	tcase_add_test(tc, rule2_unavailable_vpn_engines_left_running_and_hidden);
+	tcase_add_loop_test(tc, rule2_restart_after_vpn_restart_after, 0, (int)ARRAY_LEN(restart_cases));
+	tcase_add_test(tc, rule2_restart_backoff_doubles_up_to_cap);
+	tcase_add_test(tc, rule2_no_restart_when_vpn_container_missing);
+	tcase_add_test(tc, rule3_stale_restart_when_vpn_restarted);
+	tcase_add_test(tc, rule3_stale_recreate_uses_new_vpn_id);
+	tcase_add_test(tc, rule3_stale_engines_left_while_vpn_unavailable);
+	tcase_add_test(tc, rule3_reconnect_restarts_idle_first);
+	tcase_add_test(tc, rule3_reconnect_restart_disabled);
+	tcase_add_test(tc, rule3_vpn_container_restart_is_not_a_reconnect);
+	tcase_add_test(tc, rule4_interleaved_placement_over_two_vpns);
+	tcase_add_test(tc, rule4_one_vpn_unhealthy_puts_new_engines_on_other);
+	tcase_add_test(tc, rule4_both_unavailable_nothing_created_reason);
+	tcase_add_test(tc, rule4_range_of_three_has_no_fourth);
+	tcase_add_loop_test(tc, rule4_target_table, 0, (int)ARRAY_LEN(target_cases));
+	tcase_add_test(tc, rule4_min_free_raises_target);
+	tcase_add_test(tc, rule4_max_caps_target);
+	tcase_add_test(tc, rule4_capacity_caps_target);
+	tcase_add_test(tc, rule4_uneven_max_engines_water_filling);
+	tcase_add_test(tc, rule4_scale_down_removes_idle_highest_first);
+	tcase_add_test(tc, rule8_busy_engine_protected_from_scale_down);
+	tcase_add_test(tc, rule4_failover_share_moves_to_other_vpn);
+	tcase_add_test(tc, rule4_return_adds_first_then_removes_surplus);
+	tcase_add_test(tc, rule4_odd_target_does_not_churn);
+	tcase_add_test(tc, rule4_lowest_free_port_reused_after_removal);
+	tcase_add_test(tc, rule4_name_collision_avoided);
+	tcase_add_test(tc, rule4_port_of_engine_being_removed_is_not_free);
+	tcase_add_test(tc, rule5_none_next_created_is_forwarded);
+	tcase_add_test(tc, rule5_forwarded_replaces_idle_engine);
+	tcase_add_test(tc, rule5_forwarded_recreated_in_place_when_range_full);
+	tcase_add_test(tc, rule5_port_change_creates_before_removing);
+	tcase_add_test(tc, rule5_port_change_busy_forwarded_kept);
+	tcase_add_test(tc, rule5_port_lost_keeps_forwarded_engine);
+	tcase_add_test(tc, rule5_two_forwarded_one_kept);
+	tcase_add_test(tc, rule5_two_forwarded_keep_lowest_port_when_none_match);
+	tcase_add_test(tc, rule5_port_forwarding_off_never_forwards);
+	tcase_add_test(tc, rule5_port_forwarding_off_retires_forwarded_engine);
+	tcase_add_test(tc, rule5_port_forwarding_on_without_port_noted);
+	tcase_add_test(tc, rule5_forwarded_engine_per_vpn);
+	tcase_add_test(tc, rule6_drift_idle_first_one_per_vpn);
+	tcase_add_test(tc, rule6_drift_one_per_vpn_with_two_vpns);
+	tcase_add_test(tc, rule6_drift_busy_engine_never_replaced);
+	tcase_add_test(tc, rule6_drift_recreated_in_place_when_full);
+	tcase_add_test(tc, rule6_drift_waits_while_vpn_disrupted);
+	tcase_add_test(tc, rule6_drift_surplus_removed_without_replacement);
+	tcase_add_loop_test(tc, rule7_exited_engine_removed_and_replaced, 0, (int)ARRAY_LEN(state_cases));
+	tcase_add_test(tc, rule7_probe_failures_remove_engine);
+	tcase_add_test(tc, rule7_probe_failures_ignored_while_vpn_down);
+	tcase_add_test(tc, rule7_undeclared_vpn_engines_removed);
+	tcase_add_test(tc, rule7_port_outside_vpn_range_removed);
+	tcase_add_test(tc, rule9_backoff_skips_action_and_dependents);
+	tcase_add_test(tc, rule9_name_taken_create_moves_to_next_free_port);
+	tcase_add_test(tc, rule9_backoff_wait_doubles_and_is_forgotten);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("whole");
+	tcase_add_test(tc, novpn_mode_ports_and_network);
+	tcase_add_test(tc, novpn_mode_capacity_is_ports_size);
+	tcase_add_test(tc, novpn_mode_engine_with_vpn_label_removed);
+	tcase_add_test(tc, converged_fleet_gives_empty_plan);
+	tcase_add_test(tc, converged_after_applying_plan);
+	tcase_add_test(tc, docker_not_ok_gives_empty_plan_with_reason);
+	tcase_add_test(tc, deterministic_same_inputs_same_plan);
+	tcase_add_test(tc, spec_env_and_cmd_templates_expanded);
+	tcase_add_test(tc, spec_labels_content);
+	tcase_add_test(tc, plan_text_and_json_output);
+	tcase_add_test(tc, action_kind_names);
+	tcase_add_test(tc, memory_observe_tracks_outage_and_forgets_gone);
+	tcase_add_test(tc, visibility_reasons);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plan_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
