@@ -15,3 +15,6 @@ check_PROGRAMS += tests/unit/test_watch
 TESTS += tests/unit/test_watch
 tests_unit_test_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_watch_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# The reconcile pass, apply and the daemon loop (issue 4).
+libace_a_SOURCES += src/reconcile.c src/reconcile.h src/apply.c src/apply.h src/loop.c src/loop.h

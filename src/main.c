@@ -7,8 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <time.h>
+
 #include "config.h"
+#include "docker.h"
 #include "log.h"
+#include "loop.h"
+#include "plan.h"
+#include "reconcile.h"
 #include "util.h"
 
 /* Exit codes shared by the subcommands. */
@@ -129,6 +136,86 @@ static int cmd_validate(const struct cli *cli)
 	return rc;
 }
 
+static int cmd_plan(const struct cli *cli)
+{
+	struct reconciler *r = reconciler_new(cli->config);
+	if (!r)
+		return EXIT_INVALID;
+	struct plan p;
+	int n = reconciler_pass(r, false, &p);
+	if (cli->json) {
+		cJSON *j = plan_to_json(&p);
+		char *s = cJSON_Print(j);
+		printf("%s\n", s);
+		free(s);
+		cJSON_Delete(j);
+	} else {
+		plan_format_text(&p, stdout);
+	}
+	plan_free(&p);
+	reconciler_free(r);
+	if (n < 0)
+		return EXIT_INVALID;
+	if (cli->detailed_exitcode)
+		return n > 0 ? EXIT_CHANGES : EXIT_OK;
+	return EXIT_OK;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static int cmd_apply(const struct cli *cli)
+{
+	int64_t timeout_ms = 5 * 60 * 1000;
+	char err[128];
+	if (cli->timeout && duration_parse(cli->timeout, &timeout_ms, err, sizeof err) != 0) {
+		fprintf(stderr, "ace-orchestrator: --timeout: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct reconciler *r = reconciler_new(cli->config);
+	if (!r)
+		return EXIT_INVALID;
+	int64_t deadline = now_mono_ms() + timeout_ms;
+	int rc = EXIT_INVALID;
+	for (unsigned pass = 1;; pass++) {
+		struct plan p;
+		int n = reconciler_pass(r, true, &p);
+		bool converged = n == 0 && !p.reason;
+		if (converged) {
+			log_info("converged", "passes", LOG_INT(pass), "target", LOG_INT(p.target));
+			plan_free(&p);
+			rc = EXIT_OK;
+			break;
+		}
+		if (now_mono_ms() >= deadline) {
+			log_error("not converged before the timeout", "timeout", cli->timeout ? cli->timeout : "5m",
+				  "pending_actions", LOG_INT(n), "reason", p.reason);
+			plan_format_text(&p, stderr);
+			plan_free(&p);
+			break;
+		}
+		plan_free(&p);
+		/* Give created containers a moment to show up as running. */
+		sleep_ms(n > 0 ? 500 : 1000);
+	}
+	reconciler_free(r);
+	return rc;
+}
+
+static int cmd_run(const struct cli *cli)
+{
+	struct reconciler *r = reconciler_new(cli->config);
+	if (!r)
+		return EXIT_INVALID;
+	int rc = loop_run(r);
+	reconciler_free(r);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { .log_level = LOG_INFO };
@@ -157,8 +244,15 @@ int main(int argc, char **argv)
 
 	if (strcmp(cli.cmd, "validate") == 0)
 		return cmd_validate(&cli);
-	if (strcmp(cli.cmd, "plan") == 0 || strcmp(cli.cmd, "apply") == 0 ||
-	    strcmp(cli.cmd, "run") == 0 || strcmp(cli.cmd, "status") == 0) {
+	if (docker_global_init() != 0)
+		fatal("libcurl initialisation failed");
+	if (strcmp(cli.cmd, "plan") == 0)
+		return cmd_plan(&cli);
+	if (strcmp(cli.cmd, "apply") == 0)
+		return cmd_apply(&cli);
+	if (strcmp(cli.cmd, "run") == 0)
+		return cmd_run(&cli);
+	if (strcmp(cli.cmd, "status") == 0) {
 		fprintf(stderr, "ace-orchestrator: '%s' is not implemented yet\n", cli.cmd);
 		return EXIT_NOTYET;
 	}

@@ -1,0 +1,366 @@
+/* loop.c - the daemon's epoll loop: inotify + debounce, signalfd, timerfds,
+ * the Docker events stream; events mark the world dirty, one pass per tick. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "docker.h"
+#include "log.h"
+#include "loop.h"
+#include "reconcile.h"
+#include "util.h"
+#include "watch.h"
+
+#define DEBOUNCE_MS 200
+#define COALESCE_MS 50     /* Docker events arrive in bursts */
+#define VERIFY_MS 1000     /* re-check soon after a pass that acted */
+#define EVENTS_RETRY_MIN_MS 1000
+#define EVENTS_RETRY_MAX_MS 30000
+
+/* epoll data tags: fds of our own are small fixed tags; curl's sockets are
+ * tagged with their fd + TAG_CURL_BASE. */
+enum {
+	TAG_SIGNAL = 1,
+	TAG_WATCH,
+	TAG_DEBOUNCE,
+	TAG_PASS,
+	TAG_TICK,
+	TAG_CURL_TIMER,
+	TAG_EVENTS_RETRY,
+	TAG_CURL_BASE = 1000,
+};
+
+struct loop {
+	struct reconciler *r;
+	int ep;
+	int sig_fd;
+	struct watch *watch;
+	int debounce_fd;
+	int pass_fd;   /* one-shot: run a pass soon */
+	int tick_fd;   /* periodic safety-net pass */
+	int curl_timer_fd;
+	int events_retry_fd;
+	struct docker_events *events;
+	struct docker *events_docker; /* the events stream's own client */
+	int64_t events_retry_ms;
+	bool stop;
+	bool force_reload;
+};
+
+static int timer_new(void)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		fatal("timerfd_create: %s", strerror(errno));
+	return fd;
+}
+
+/* Arms a one-shot (interval 0) or periodic timer; ms < 0 disarms. */
+static void timer_arm(int fd, int64_t ms, int64_t interval_ms)
+{
+	struct itimerspec its = { 0 };
+	if (ms >= 0) {
+		if (ms == 0)
+			ms = 1; /* 0 would disarm */
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000;
+		its.it_interval.tv_sec = interval_ms / 1000;
+		its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000;
+	}
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void timer_ack(int fd)
+{
+	uint64_t n;
+	while (read(fd, &n, sizeof n) > 0)
+		;
+}
+
+/* Arms the pass timer unless an earlier expiry is already pending, so a burst
+ * of events gives one pass. */
+static void pass_soon(struct loop *l, int64_t ms)
+{
+	struct itimerspec cur;
+	timerfd_gettime(l->pass_fd, &cur);
+	int64_t left = cur.it_value.tv_sec * 1000 + cur.it_value.tv_nsec / 1000000;
+	if (left > 0 && left <= ms)
+		return;
+	timer_arm(l->pass_fd, ms, 0);
+}
+
+static void ep_add(struct loop *l, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		fatal("epoll_ctl add: %s", strerror(errno));
+}
+
+/* ---- Docker events stream ---- */
+
+static void curl_watch(int fd, int what, void *ud)
+{
+	struct loop *l = ud;
+	struct epoll_event ev = { .data.u64 = TAG_CURL_BASE + (uint64_t)fd };
+	if (what & DOCKER_IO_IN)
+		ev.events |= EPOLLIN;
+	if (what & DOCKER_IO_OUT)
+		ev.events |= EPOLLOUT;
+	if (!what) {
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void curl_timer(long ms, void *ud)
+{
+	struct loop *l = ud;
+	timer_arm(l->curl_timer_fd, ms, 0);
+}
+
+static void on_docker_event(const struct docker_event *ev, void *ud)
+{
+	struct loop *l = ud;
+	log_debug("docker event", "action", ev->action, "container", ev->name,
+		  "health", ev->health);
+	if (ev->id)
+		reconciler_mark_dirty(l->r, ev->id);
+	pass_soon(l, COALESCE_MS);
+}
+
+static void events_open(struct loop *l)
+{
+	struct docker_events_io io = { curl_watch, curl_timer, l };
+	struct docker_err err = { 0 };
+	if (!l->events_docker)
+		l->events_docker = docker_new(l->r->cfg->docker_host, &err);
+	if (l->events_docker && !l->events)
+		l->events = docker_events_open(l->events_docker, 0, on_docker_event, l, &io, &err);
+	else if (l->events)
+		docker_events_reconnect(l->events, &err);
+	if (l->events && docker_events_alive(l->events, &err)) {
+		l->events_retry_ms = 0;
+		return;
+	}
+	l->events_retry_ms = l->events_retry_ms ? l->events_retry_ms * 2 : EVENTS_RETRY_MIN_MS;
+	if (l->events_retry_ms > EVENTS_RETRY_MAX_MS)
+		l->events_retry_ms = EVENTS_RETRY_MAX_MS;
+	log_warn("docker events stream unavailable; retrying", "host", l->r->cfg->docker_host,
+		 "error", err.msg, "retry_in_ms", LOG_INT(l->events_retry_ms));
+	timer_arm(l->events_retry_fd, l->events_retry_ms, 0);
+}
+
+static void events_check(struct loop *l)
+{
+	struct docker_err err = { 0 };
+	if (!l->events || docker_events_alive(l->events, &err))
+		return;
+	log_warn("docker events stream ended", "error", err.msg);
+	/* Something may have happened while it was down: look again. */
+	pass_soon(l, 0);
+	events_open(l);
+}
+
+static void events_close(struct loop *l)
+{
+	if (l->events)
+		docker_events_close(l->events);
+	l->events = NULL;
+	docker_free(l->events_docker);
+	l->events_docker = NULL;
+}
+
+/* ---- config reload ---- */
+
+static int64_t tick_interval_ms(const struct config *c)
+{
+	int64_t ms = c->health.vpn_check_interval_ms;
+	if (c->health.port_check_interval_ms > 0 && c->health.port_check_interval_ms < ms)
+		ms = c->health.port_check_interval_ms;
+	return ms > 100 ? ms : 100;
+}
+
+static void reload(struct loop *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	if (l->force_reload)
+		watch_forget(l->watch);
+	l->force_reload = false;
+	int rc = watch_read_if_changed(l->watch, &buf, &len);
+	if (rc < 0) {
+		log_error("config file unreadable; keeping the config in force",
+			  "file", l->r->config_path, "error", strerror(errno));
+		return;
+	}
+	if (rc == 0)
+		return;
+	const char *old_host = l->r->cfg->docker_host;
+	char *host = xstrdup(old_host);
+	if (reconciler_reload(l->r, buf, len) == 0) {
+		if (!str_eq(host, l->r->cfg->docker_host))
+			events_close(l); /* reopened below against the new host */
+		if (!l->events)
+			events_open(l);
+		int64_t t = tick_interval_ms(l->r->cfg);
+		timer_arm(l->tick_fd, t, t);
+		pass_soon(l, 0);
+	}
+	free(host);
+	free(buf);
+}
+
+/* ---- the loop ---- */
+
+static void handle_signal(struct loop *l)
+{
+	struct signalfd_siginfo si;
+	while (read(l->sig_fd, &si, sizeof si) == sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reloading config", "file", l->r->config_path);
+			l->force_reload = true;
+			reload(l);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping; engines keep running", "signal",
+				 si.ssi_signo == SIGTERM ? "TERM" : "INT");
+			l->stop = true;
+			break;
+		}
+	}
+}
+
+static void run_pass(struct loop *l)
+{
+	struct plan p;
+	int n = reconciler_pass(l->r, true, &p);
+	/* A pass that acted is checked again soon: creates take a moment to
+	 * show, and make-before-break removals come on the next pass. */
+	if (n > 0)
+		pass_soon(l, VERIFY_MS);
+	plan_free(&p);
+}
+
+int loop_run(struct reconciler *r)
+{
+	struct loop l = { .r = r };
+	char err[256];
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	l.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	l.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l.sig_fd < 0 || l.ep < 0)
+		fatal("signalfd/epoll: %s", strerror(errno));
+
+	l.watch = watch_new(r->config_path, err, sizeof err);
+	if (!l.watch)
+		fatal("%s", err);
+	/* Prime the content hash with the file as loaded at start-up. */
+	char *buf = NULL;
+	size_t len;
+	if (watch_read_if_changed(l.watch, &buf, &len) > 0)
+		free(buf);
+
+	l.debounce_fd = timer_new();
+	l.pass_fd = timer_new();
+	l.tick_fd = timer_new();
+	l.curl_timer_fd = timer_new();
+	l.events_retry_fd = timer_new();
+	ep_add(&l, l.sig_fd, EPOLLIN, TAG_SIGNAL);
+	ep_add(&l, watch_fd(l.watch), EPOLLIN, TAG_WATCH);
+	ep_add(&l, l.debounce_fd, EPOLLIN, TAG_DEBOUNCE);
+	ep_add(&l, l.pass_fd, EPOLLIN, TAG_PASS);
+	ep_add(&l, l.tick_fd, EPOLLIN, TAG_TICK);
+	ep_add(&l, l.curl_timer_fd, EPOLLIN, TAG_CURL_TIMER);
+	ep_add(&l, l.events_retry_fd, EPOLLIN, TAG_EVENTS_RETRY);
+
+	log_info("daemon started", "config", r->config_path, "instance", r->cfg->instance,
+		 "docker", r->cfg->docker_host, "vpns", LOG_INT(r->cfg->n_vpns));
+	events_open(&l);
+	int64_t t = tick_interval_ms(r->cfg);
+	timer_arm(l.tick_fd, t, t);
+	pass_soon(&l, 0);
+
+	while (!l.stop) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(l.ep, evs, (int)ARRAY_LEN(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait: %s", strerror(errno));
+		}
+		bool do_pass = false;
+		for (int i = 0; i < n && !l.stop; i++) {
+			uint64_t tag = evs[i].data.u64;
+			switch (tag) {
+			case TAG_SIGNAL:
+				handle_signal(&l);
+				break;
+			case TAG_WATCH:
+				if (watch_drain(l.watch))
+					timer_arm(l.debounce_fd, DEBOUNCE_MS, 0);
+				break;
+			case TAG_DEBOUNCE:
+				timer_ack(l.debounce_fd);
+				reload(&l);
+				break;
+			case TAG_PASS:
+			case TAG_TICK:
+				timer_ack(tag == TAG_PASS ? l.pass_fd : l.tick_fd);
+				do_pass = true;
+				break;
+			case TAG_CURL_TIMER:
+				timer_ack(l.curl_timer_fd);
+				if (l.events)
+					docker_events_on_timeout(l.events);
+				events_check(&l);
+				break;
+			case TAG_EVENTS_RETRY:
+				timer_ack(l.events_retry_fd);
+				events_open(&l);
+				break;
+			default: {
+				int what = 0;
+				if (evs[i].events & EPOLLIN)
+					what |= DOCKER_IO_IN;
+				if (evs[i].events & EPOLLOUT)
+					what |= DOCKER_IO_OUT;
+				if (evs[i].events & (EPOLLERR | EPOLLHUP))
+					what |= DOCKER_IO_ERR;
+				if (l.events)
+					docker_events_on_fd(l.events, (int)(tag - TAG_CURL_BASE), what);
+				events_check(&l);
+			}
+			}
+		}
+		/* One pass per tick, however many wake-ups asked for it. */
+		if (do_pass && !l.stop)
+			run_pass(&l);
+	}
+
+	events_close(&l);
+	watch_free(l.watch);
+	close(l.debounce_fd);
+	close(l.pass_fd);
+	close(l.tick_fd);
+	close(l.curl_timer_fd);
+	close(l.events_retry_fd);
+	close(l.sig_fd);
+	close(l.ep);
+	return 0;
+}
