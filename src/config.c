@@ -135,9 +135,17 @@ static const struct ynode *conv_scalar(const struct conv *cv, const char *key, c
 
 static void conv_str(const struct conv *cv, const char *key, char **out, struct src_pos *pos)
 {
+	char name[128];
 	const struct ynode *v = conv_scalar(cv, key, "a string", false);
 	if (!v)
 		return;
+	/* No string key of the format means anything when empty (names,
+	 * addresses, paths): an empty one is a mistake, not a default. */
+	if (!*v->str) {
+		diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must not be empty",
+			  conv_name(cv, key, name, sizeof name));
+		return;
+	}
 	free(*out);
 	*out = xstrdup(v->str);
 	if (pos)
@@ -290,6 +298,18 @@ static void conv_kvs(const struct conv *cv, const char *key, struct kv **out, si
 	}
 }
 
+/* "HOST:PORT" or "[V6]:PORT" with a port in 1..65535. */
+static bool config_listen_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	long long port;
+	if (!colon || colon == s || !parse_int(colon + 1, 1, 65535, &port))
+		return false;
+	if (*s == '[')
+		return colon[-1] == ']' && colon - s > 2;
+	return memchr(s, ':', (size_t)(colon - s)) == NULL;
+}
+
 /* ---- sections ---- */
 
 static void config_defaults(struct config *c)
@@ -341,7 +361,12 @@ static void config_engine(struct config *c, const struct conv *root)
 	struct engine_decl *e = &c->engine;
 	const struct ynode *m = conv_child(root, "engine", YN_MAP);
 	if (!m) {
-		conv_required(root, "engine");
+		const struct ynode *v = ytree_get(root->map, "engine");
+		/* `engine:` with nothing under it still lacks its image. */
+		if (v && v->kind == YN_SCALAR && v->type == YS_NULL)
+			diags_add(root->d, DIAG_ERROR, v->pos, "missing required key 'image' in engine");
+		else
+			conv_required(root, "engine");
 		return;
 	}
 	struct conv cv = { root->d, m, "engine" };
@@ -406,6 +431,9 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 	conv_int(cv, "max_engines", 1, INT_MAX, &v->max_engines, &v->max_engines_pos);
 	conv_str(cv, "host", &v->host, NULL);
 	conv_str(cv, "api", &v->api, &v->api_pos);
+	if (v->api && !str_startswith(v->api, "http://") && !str_startswith(v->api, "https://"))
+		diags_add(cv->d, DIAG_ERROR, v->api_pos, "%s.api: '%s' is not an http:// or https:// URL",
+			  cv->path, v->api);
 	conv_str(cv, "api_key_file", &v->api_key_file, &v->api_key_file_pos);
 	const char *name = v->name ? v->name : "";
 	if (!v->host)
@@ -455,7 +483,12 @@ static void config_sections(struct config *c, const struct conv *cv)
 	if ((m = conv_child(cv, "docker", YN_MAP))) {
 		struct conv sub = { cv->d, m, "docker" };
 		validate_keys(m, "docker", docker_keys, cv->d);
-		conv_str(&sub, "host", &c->docker_host, NULL);
+		struct src_pos hpos = { 0, 0 };
+		conv_str(&sub, "host", &c->docker_host, &hpos);
+		if (hpos.line && !str_startswith(c->docker_host, "unix://") &&
+		    !str_startswith(c->docker_host, "tcp://") && !str_startswith(c->docker_host, "http://"))
+			diags_add(cv->d, DIAG_ERROR, hpos, "docker.host: '%s' must start with unix://, "
+				  "tcp:// or http://", c->docker_host);
 	}
 	config_engine(c, cv);
 	if ((m = conv_child(cv, "replicas", YN_MAP))) {
@@ -501,7 +534,11 @@ static void config_sections(struct config *c, const struct conv *cv)
 	if ((m = conv_child(cv, "api", YN_MAP))) {
 		struct conv sub = { cv->d, m, "api" };
 		validate_keys(m, "api", api_keys, cv->d);
-		conv_str(&sub, "listen", &c->api.listen, NULL);
+		struct src_pos lpos = { 0, 0 };
+		conv_str(&sub, "listen", &c->api.listen, &lpos);
+		if (lpos.line && !config_listen_ok(c->api.listen))
+			diags_add(cv->d, DIAG_ERROR, lpos, "api.listen: '%s' is not HOST:PORT "
+				  "(e.g. 127.0.0.1:8000 or [::1]:8000)", c->api.listen);
 		conv_str(&sub, "api_key_file", &c->api.api_key_file, &c->api.api_key_file_pos);
 	}
 }

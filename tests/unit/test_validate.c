@@ -122,6 +122,18 @@ static const struct {
 	  "t.yaml:4:10: error: aliases are not supported (*i)\n" },
 	{ "second_document", HEAD "---\nversion: 1\n",
 	  "t.yaml:4:1: error: only one YAML document is allowed (found a second one)\n" },
+	{ "engine_null_still_needs_image", "version: 1\nengine:\n",
+	  "t.yaml:2:8: error: missing required key 'image' in engine\n" },
+	{ "empty_string_rejected", HEAD "instance: \"\"\n",
+	  "t.yaml:4:11: error: instance: must not be empty\n" },
+	{ "docker_host_needs_scheme", HEAD "docker:\n  host: /run/docker.sock\n",
+	  "t.yaml:5:9: error: docker.host: '/run/docker.sock' must start with unix://, tcp:// or "
+	  "http://\n" },
+	{ "api_listen_needs_port", HEAD "api:\n  listen: 127.0.0.1\n",
+	  "t.yaml:5:11: error: api.listen: '127.0.0.1' is not HOST:PORT (e.g. 127.0.0.1:8000 or "
+	  "[::1]:8000)\n" },
+	{ "vpn_api_needs_url", HEAD "vpns:\n" VPN1 "    api: gluetun:8000\n",
+	  "t.yaml:7:10: error: vpns[0].api: 'gluetun:8000' is not an http:// or https:// URL\n" },
 	{ "all_errors_at_once", "version: 1\nengine:\n  image: x\n  stop_timeout: x\nreplicas:\n"
 	  "  max: -2\nvpns:\n  - name: a b\n    ports: 5-1\n",
 	  "t.yaml:4:17: error: engine.stop_timeout: invalid duration 'x' (expected e.g. 500ms, 5s, "
