@@ -1,0 +1,42 @@
+# mk/api.mk - the HTTP API, Prometheus metrics, the `status` client, their
+# unit tests, the promtool check, the request-body fuzz target and the bench.
+libace_a_SOURCES += \
+	src/snapshot.c src/snapshot.h \
+	src/api.c src/api.h src/api_render.c src/api_render.h \
+	src/metrics.c src/metrics.h \
+	src/config_json.c src/config_json.h \
+	src/status.c src/status.h
+
+check_PROGRAMS += tests/unit/test_api tests/unit/test_metrics tests/unit/metrics_sample
+TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh
+tests_unit_test_api_SOURCES = tests/unit/test_api.c tests/unit/api_fixture.c tests/unit/api_fixture.h
+tests_unit_test_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_api_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c tests/unit/api_fixture.c tests/unit/api_fixture.h
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_metrics_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+# Prints metrics_render of a representative snapshot for tests/promtool.sh.
+tests_unit_metrics_sample_SOURCES = tests/unit/metrics_sample.c tests/unit/api_fixture.c tests/unit/api_fixture.h
+tests_unit_metrics_sample_LDADD = $(ACE_LIBS)
+EXTRA_DIST += tests/promtool.sh tests/fuzz/fuzz_api_body.c tests/fuzz/corpus/api_body
+
+if FUZZING
+check_PROGRAMS += tests/fuzz/fuzz_api_body
+tests_fuzz_fuzz_api_body_SOURCES = tests/fuzz/fuzz_api_body.c
+tests_fuzz_fuzz_api_body_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_api_body_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_api_body_LDADD = $(ACE_LIBS)
+endif
+
+# `make bench` builds the API benchmark server; bench/run-api-bench.sh runs
+# it under wrk. Never part of `make check`: timings are not pass/fail.
+# Set with "=": Makefile.am does not declare EXTRA_PROGRAMS.
+EXTRA_PROGRAMS = bench/api_bench
+bench_api_bench_SOURCES = bench/api_bench.c tests/unit/api_fixture.c tests/unit/api_fixture.h
+bench_api_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+bench_api_bench_LDADD = $(ACE_LIBS)
+CLEANFILES += bench/api_bench
+EXTRA_DIST += bench/run-api-bench.sh bench/README.md
+
+.PHONY: bench
+bench: bench/api_bench$(EXEEXT)

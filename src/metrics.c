@@ -1,0 +1,228 @@
+/* metrics.c - renders a snapshot as Prometheus text format 0.0.4; pure:
+ * the counters were gathered by the loop, this only formats them. */
+#include "config-auto.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "metrics.h"
+#include "plan.h"
+#include "util.h"
+
+/* A growing output buffer; allocation failure aborts (util.h policy). */
+struct mbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void mb_put(struct mbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void mb_puts(struct mbuf *b, const char *s)
+{
+	mb_put(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3)))
+static void mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof small) {
+		mb_put(b, small, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	char *big = xvasprintf(fmt, ap);
+	va_end(ap);
+	mb_puts(b, big);
+	free(big);
+}
+
+static void mb_label(struct mbuf *b, const char *v)
+{
+	for (const char *p = v ? v : ""; *p; p++) {
+		switch (*p) {
+		case '\\': mb_put(b, "\\\\", 2); break;
+		case '"': mb_put(b, "\\\"", 2); break;
+		case '\n': mb_put(b, "\\n", 2); break;
+		default: mb_put(b, p, 1);
+		}
+	}
+}
+
+char *metrics_escape_label(const char *v)
+{
+	struct mbuf b = { 0 };
+	mb_put(&b, "", 0);
+	mb_label(&b, v);
+	return b.p;
+}
+
+static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{label="value"} */
+static void sample1(struct mbuf *b, const char *name, const char *label, const char *val)
+{
+	mb_printf(b, "%s{%s=\"", name, label);
+	mb_label(b, val);
+	mb_puts(b, "\"} ");
+}
+
+/* Prometheus floats: shortest round-trip text; integers stay integers. */
+static void mb_double(struct mbuf *b, double v)
+{
+	mb_printf(b, "%.15g\n", v);
+}
+
+/* The label values of the per-VPN families: declared VPNs in order, then
+ * any VPN only engines still name (undeclared, being retired), then "" for
+ * no-VPN mode; each once. Returns a count; names point into s. */
+static size_t vpn_labels(const struct snapshot *s, const char ***out)
+{
+	const char **v = xcalloc(s->n_vpns + s->n_engines + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_vpns; i++)
+		v[n++] = s->vpns[i].name ? s->vpns[i].name : "";
+	for (size_t i = 0; i < s->n_engines; i++) {
+		const char *e = s->engines[i].vpn ? s->engines[i].vpn : "";
+		size_t j = 0;
+		while (j < n && strcmp(v[j], e) != 0)
+			j++;
+		if (j == n)
+			v[n++] = e;
+	}
+	/* No-VPN mode with no engines yet still shows zeros, not nothing. */
+	if (n == 0)
+		v[n++] = "";
+	*out = v;
+	return n;
+}
+
+static void render_vpns(struct mbuf *b, const struct snapshot *s)
+{
+	family(b, "orch_vpn_health_status", "gauge",
+	       "1 when the VPN is available (running and healthy), else 0.");
+	for (size_t i = 0; i < s->n_vpns; i++) {
+		sample1(b, "orch_vpn_health_status", "vpn", s->vpns[i].name);
+		mb_puts(b, s->vpns[i].connected ? "1\n" : "0\n");
+	}
+	family(b, "orch_vpn_forwarded_port", "gauge",
+	       "Port forwarded by the VPN provider, 0 when none.");
+	for (size_t i = 0; i < s->n_vpns; i++) {
+		sample1(b, "orch_vpn_forwarded_port", "vpn", s->vpns[i].name);
+		mb_printf(b, "%d\n", s->vpns[i].forwarded_port);
+	}
+	family(b, "orch_vpn_restarts_total", "counter",
+	       "Docker restarts of the VPN container issued by the orchestrator.");
+	for (size_t i = 0; i < s->n_vpns; i++) {
+		sample1(b, "orch_vpn_restarts_total", "vpn", s->vpns[i].name);
+		mb_printf(b, "%d\n", s->vpns[i].restarts);
+	}
+}
+
+static void render_engines(struct mbuf *b, const struct snapshot *s)
+{
+	const char **labels;
+	size_t n = vpn_labels(s, &labels);
+	family(b, "orch_engines_total", "gauge",
+	       "Owned engine containers by VPN; state is visible (offered by GET /engines) or hidden.");
+	for (size_t i = 0; i < n; i++) {
+		size_t vis = 0, hid = 0;
+		for (size_t j = 0; j < s->n_engines; j++) {
+			const char *e = s->engines[j].vpn ? s->engines[j].vpn : "";
+			if (strcmp(e, labels[i]) == 0)
+				*(s->engines[j].visible ? &vis : &hid) += 1;
+		}
+		for (int k = 0; k < 2; k++) {
+			mb_puts(b, "orch_engines_total{vpn_container=\"");
+			mb_label(b, labels[i]);
+			mb_printf(b, "\",state=\"%s\"} %zu\n", k ? "hidden" : "visible", k ? hid : vis);
+		}
+	}
+	family(b, "orch_streams_active", "gauge",
+	       "Active streams reported through POST /events, by VPN.");
+	for (size_t i = 0; i < n; i++) {
+		long long streams = 0;
+		for (size_t j = 0; j < s->n_engines; j++) {
+			const char *e = s->engines[j].vpn ? s->engines[j].vpn : "";
+			if (strcmp(e, labels[i]) == 0)
+				streams += s->engines[j].streams;
+		}
+		sample1(b, "orch_streams_active", "vpn_container", labels[i]);
+		mb_printf(b, "%lld\n", streams);
+	}
+	free(labels);
+}
+
+static void render_reconcile(struct mbuf *b, const struct snap_metrics *m)
+{
+	family(b, "orch_reconcile_total", "counter", "Reconcile passes run.");
+	mb_printf(b, "orch_reconcile_total %" PRIu64 "\n", m->reconcile_total);
+	family(b, "orch_reconcile_duration_seconds", "histogram",
+	       "Duration of reconcile passes (observe, plan, apply).");
+	for (size_t i = 0; i < SNAP_HIST_BUCKETS; i++)
+		mb_printf(b, "orch_reconcile_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			  snap_hist_bounds[i], m->duration_buckets[i]);
+	mb_printf(b, "orch_reconcile_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+		  m->duration_count);
+	mb_puts(b, "orch_reconcile_duration_seconds_sum ");
+	mb_double(b, m->duration_sum_s);
+	mb_printf(b, "orch_reconcile_duration_seconds_count %" PRIu64 "\n", m->duration_count);
+
+	family(b, "orch_actions_total", "counter", "Actions applied, by kind and result.");
+	for (int k = 0; k < SNAP_ACTION_KINDS; k++)
+		/* RESULT_PENDING is never a final outcome: not exported. */
+		for (int r = RESULT_OK; r < SNAP_ACTION_RESULTS; r++)
+			mb_printf(b, "orch_actions_total{action=\"%s\",result=\"%s\"} %" PRIu64 "\n",
+				  action_kind_str((enum action_kind)k),
+				  action_result_str((enum action_result)r), m->actions[k][r]);
+
+	family(b, "orch_config_reloads_total", "counter",
+	       "Config reloads, by result (a failure keeps the previous config).");
+	mb_printf(b, "orch_config_reloads_total{result=\"success\"} %" PRIu64 "\n", m->reloads_ok);
+	mb_printf(b, "orch_config_reloads_total{result=\"failure\"} %" PRIu64 "\n",
+		  m->reloads_failed);
+	family(b, "orch_config_last_reload_success_timestamp_seconds", "gauge",
+	       "Unix time of the last successful config load.");
+	int64_t ms = m->last_reload_success_ms > 0 ? m->last_reload_success_ms : 0;
+	mb_printf(b, "orch_config_last_reload_success_timestamp_seconds %" PRId64 ".%03d\n",
+		  ms / 1000, (int)(ms % 1000));
+}
+
+char *metrics_render(const struct snapshot *s)
+{
+	struct mbuf b = { 0 };
+	mb_put(&b, "", 0);
+	family(&b, "orch_docker_up", "gauge", "1 when the last pass reached the Docker daemon.");
+	mb_printf(&b, "orch_docker_up %d\n", s->docker_ok ? 1 : 0);
+	family(&b, "orch_config_loaded", "gauge", "1 when a valid config is in force.");
+	mb_printf(&b, "orch_config_loaded %d\n", s->config_loaded ? 1 : 0);
+	render_vpns(&b, s);
+	render_engines(&b, s);
+	render_reconcile(&b, &s->metrics);
+	return b.p;
+}
