@@ -18,3 +18,6 @@ tests_unit_test_watch_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 
 # The reconcile pass, apply and the daemon loop (issue 4).
 libace_a_SOURCES += src/reconcile.c src/reconcile.h src/apply.c src/apply.h src/loop.c src/loop.h
+
+# What the loop feeds the HTTP API: snapshots, stream registry, engine probes.
+libace_a_SOURCES += src/publish.c src/publish.h src/streams.c src/streams.h src/probe.c src/probe.h

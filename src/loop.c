@@ -5,14 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "docker.h"
 #include "log.h"
 #include "loop.h"
+#include "probe.h"
+#include "publish.h"
 #include "reconcile.h"
+#include "streams.h"
 #include "util.h"
 #include "watch.h"
 
@@ -32,7 +37,11 @@ enum {
 	TAG_TICK,
 	TAG_CURL_TIMER,
 	TAG_EVENTS_RETRY,
-	TAG_CURL_BASE = 1000,
+	TAG_STREAMS,
+	TAG_PROBE_TICK,
+	TAG_PROBE_TIMER,
+	TAG_CURL_BASE = 1000,         /* + fd: the Docker events stream */
+	TAG_PROBE_BASE = 1 << 30,     /* + fd: engine probes */
 };
 
 struct loop {
@@ -50,6 +59,17 @@ struct loop {
 	int64_t events_retry_ms;
 	bool stop;
 	bool force_reload;
+	/* HTTP API and what feeds it. */
+	struct snapshot_store store;
+	struct api *api;
+	char *api_listen;   /* the address api listens on */
+	struct streams streams;
+	int streams_fd;     /* eventfd: a stream event arrived */
+	struct probe *probe;
+	int probe_tick_fd;  /* engine.health.interval */
+	int probe_timer_fd; /* curl's timer for the probes */
+	struct plan last_plan;
+	bool have_plan;
 };
 
 static int timer_new(void)
@@ -177,6 +197,149 @@ static void events_close(struct loop *l)
 	l->events_docker = NULL;
 }
 
+/* ---- what the API serves ---- */
+
+static void publish(struct loop *l)
+{
+	snapshot_publish(&l->store, publish_build(l->r, l->have_plan ? &l->last_plan : NULL));
+}
+
+/* Stream counts live in the registry the API thread writes; the planner
+ * reads them from its memory, refreshed here before use. */
+static void sync_streams(struct loop *l)
+{
+	struct reconciler *r = l->r;
+	const char **ids = xcalloc(r->obs.n_engines, sizeof *ids);
+	for (size_t i = 0; i < r->obs.n_engines; i++) {
+		const char *id = r->obs.engines[i].id;
+		ids[i] = id;
+		plan_memory_set_streams(&r->mem, id, streams_count(&l->streams, id));
+	}
+	if (r->have_obs && r->obs.docker_ok)
+		streams_retain(&l->streams, ids, r->obs.n_engines);
+	free(ids);
+}
+
+static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
+			       char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	streams_start(&l->streams, engine_id, stream_id);
+	return 0;
+}
+
+static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	if (streams_end(&l->streams, stream_id) != 0) {
+		sbuf_printf(err, errlen, "unknown stream");
+		return -1;
+	}
+	return 0;
+}
+
+/* (Re)starts the API when its address changed; a failure to listen is
+ * logged and retried on the next reload, the reconciler goes on. */
+static void api_ensure(struct loop *l)
+{
+	const char *want = l->r->cfg->api.listen;
+	if (l->api && str_eq(l->api_listen, want))
+		return;
+	api_stop(l->api);
+	l->api = NULL;
+	free(l->api_listen);
+	l->api_listen = NULL;
+	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, l };
+	char err[256];
+	l->api = api_start(want, &l->store, &hooks, err, sizeof err);
+	if (!l->api) {
+		log_error("HTTP API not started", "listen", want, "error", err);
+		return;
+	}
+	l->api_listen = xstrdup(want);
+	log_info("HTTP API listening", "listen", want);
+}
+
+/* ---- engine probes ---- */
+
+static void probe_watch(int fd, int what, void *ud)
+{
+	struct loop *l = ud;
+	struct epoll_event ev = { .data.u64 = TAG_PROBE_BASE + (uint64_t)fd };
+	if (what & PROBE_IO_IN)
+		ev.events |= EPOLLIN;
+	if (what & PROBE_IO_OUT)
+		ev.events |= EPOLLOUT;
+	if (!what) {
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void probe_timer(long ms, void *ud)
+{
+	struct loop *l = ud;
+	timer_arm(l->probe_timer_fd, ms, 0);
+}
+
+static void probe_done(const char *id, bool ok, void *ud)
+{
+	struct loop *l = ud;
+	struct reconciler *r = l->r;
+	const struct plan_engine_mem *before = plan_memory_engine(&r->mem, id);
+	bool was_ok = before && before->probed && before->probe_ok;
+	bool first = !before || !before->probed;
+	plan_memory_probe(&r->mem, id, ok);
+	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, id);
+	if (ok != was_ok || first) {
+		const char *name = id;
+		for (size_t i = 0; i < r->obs.n_engines; i++)
+			if (str_eq(r->obs.engines[i].id, id))
+				name = r->obs.engines[i].name;
+		log_kv(ok ? LOG_INFO : LOG_WARN, ok ? "engine probe passing" : "engine probe failing",
+		       "engine", name, NULL);
+		publish(l);
+	}
+	/* Enough failures make the engine a candidate for replacement. */
+	if (!ok && m && m->probe_failures >= r->cfg->engine.health_failures)
+		pass_soon(l, COALESCE_MS);
+}
+
+/* Probes every running engine whose namespace is attached, at the address
+ * clients use (the VPN's host and the published port). */
+static void probe_round(struct loop *l, bool only_unprobed)
+{
+	struct reconciler *r = l->r;
+	const struct config *c = r->cfg;
+	long timeout = (long)(c->engine.health_interval_ms < 5000 ? c->engine.health_interval_ms : 5000);
+	for (size_t i = 0; i < r->obs.n_engines; i++) {
+		const struct engine_obs *e = &r->obs.engines[i];
+		if (!e->running || e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
+			continue;
+		const char *host = e->name;
+		if (c->n_vpns) {
+			const struct vpn_decl *d = NULL;
+			for (size_t k = 0; k < c->n_vpns; k++)
+				if (str_eq(c->vpns[k].name, e->vpn))
+					d = &c->vpns[k];
+			if (!d)
+				continue;
+			host = d->host;
+		}
+		const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
+		if (only_unprobed && m && m->probed)
+			continue;
+		int port = e->host_port ? e->host_port : e->http_port;
+		bool v6 = strchr(host, ':') != NULL;
+		char *url = xasprintf("http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "", port,
+				      c->engine.health_path);
+		probe_start(l->probe, e->id, url, timeout);
+		free(url);
+	}
+}
+
 /* ---- config reload ---- */
 
 static int64_t tick_interval_ms(const struct config *c)
@@ -211,8 +374,13 @@ static void reload(struct loop *l)
 			events_open(l);
 		int64_t t = tick_interval_ms(l->r->cfg);
 		timer_arm(l->tick_fd, t, t);
+		t = l->r->cfg->engine.health_interval_ms;
+		timer_arm(l->probe_tick_fd, t, t);
+		api_ensure(l);
 		pass_soon(l, 0);
 	}
+	/* /config shows the reload error (or its absence) at once. */
+	publish(l);
 	free(host);
 	free(buf);
 }
@@ -242,12 +410,19 @@ static void handle_signal(struct loop *l)
 static void run_pass(struct loop *l)
 {
 	struct plan p;
+	sync_streams(l);
 	int n = reconciler_pass(l->r, true, &p);
 	/* A pass that acted is checked again soon: creates take a moment to
 	 * show, and make-before-break removals come on the next pass. */
 	if (n > 0)
 		pass_soon(l, VERIFY_MS);
-	plan_free(&p);
+	if (l->have_plan)
+		plan_free(&l->last_plan);
+	l->last_plan = p;
+	l->have_plan = true;
+	publish(l);
+	/* New engines are hidden until their first probe: do it now. */
+	probe_round(l, true);
 }
 
 int loop_run(struct reconciler *r)
@@ -276,6 +451,15 @@ int loop_run(struct reconciler *r)
 	if (watch_read_if_changed(l.watch, &buf, &len) > 0)
 		free(buf);
 
+	snapshot_store_init(&l.store);
+	l.streams_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l.streams_fd < 0)
+		fatal("eventfd: %s", strerror(errno));
+	streams_init(&l.streams, l.streams_fd);
+	struct probe_io pio = { probe_watch, probe_timer, &l };
+	l.probe = probe_new(&pio, probe_done, &l);
+	l.probe_tick_fd = timer_new();
+	l.probe_timer_fd = timer_new();
 	l.debounce_fd = timer_new();
 	l.pass_fd = timer_new();
 	l.tick_fd = timer_new();
@@ -288,12 +472,19 @@ int loop_run(struct reconciler *r)
 	ep_add(&l, l.tick_fd, EPOLLIN, TAG_TICK);
 	ep_add(&l, l.curl_timer_fd, EPOLLIN, TAG_CURL_TIMER);
 	ep_add(&l, l.events_retry_fd, EPOLLIN, TAG_EVENTS_RETRY);
+	ep_add(&l, l.streams_fd, EPOLLIN, TAG_STREAMS);
+	ep_add(&l, l.probe_tick_fd, EPOLLIN, TAG_PROBE_TICK);
+	ep_add(&l, l.probe_timer_fd, EPOLLIN, TAG_PROBE_TIMER);
 
 	log_info("daemon started", "config", r->config_path, "instance", r->cfg->instance,
 		 "docker", r->cfg->docker_host, "vpns", LOG_INT(r->cfg->n_vpns));
 	events_open(&l);
 	int64_t t = tick_interval_ms(r->cfg);
 	timer_arm(l.tick_fd, t, t);
+	t = r->cfg->engine.health_interval_ms;
+	timer_arm(l.probe_tick_fd, t, t);
+	publish(&l);
+	api_ensure(&l);
 	pass_soon(&l, 0);
 
 	while (!l.stop) {
@@ -334,6 +525,21 @@ int loop_run(struct reconciler *r)
 				timer_ack(l.events_retry_fd);
 				events_open(&l);
 				break;
+			case TAG_STREAMS:
+				timer_ack(l.streams_fd); /* an eventfd reads like a timerfd */
+				sync_streams(&l);
+				publish(&l);
+				/* Busy engines change the target (min_free). */
+				pass_soon(&l, COALESCE_MS);
+				break;
+			case TAG_PROBE_TICK:
+				timer_ack(l.probe_tick_fd);
+				probe_round(&l, false);
+				break;
+			case TAG_PROBE_TIMER:
+				timer_ack(l.probe_timer_fd);
+				probe_on_timeout(l.probe);
+				break;
 			default: {
 				int what = 0;
 				if (evs[i].events & EPOLLIN)
@@ -342,6 +548,11 @@ int loop_run(struct reconciler *r)
 					what |= DOCKER_IO_OUT;
 				if (evs[i].events & (EPOLLERR | EPOLLHUP))
 					what |= DOCKER_IO_ERR;
+				if (tag >= TAG_PROBE_BASE) {
+					/* Same bit values as PROBE_IO_*. */
+					probe_on_fd(l.probe, (int)(tag - TAG_PROBE_BASE), what);
+					break;
+				}
 				if (l.events)
 					docker_events_on_fd(l.events, (int)(tag - TAG_CURL_BASE), what);
 				events_check(&l);
@@ -353,6 +564,17 @@ int loop_run(struct reconciler *r)
 			run_pass(&l);
 	}
 
+	/* The API thread reads the store: stop it before tearing down. */
+	api_stop(l.api);
+	free(l.api_listen);
+	snapshot_store_destroy(&l.store);
+	probe_free(l.probe);
+	streams_destroy(&l.streams);
+	close(l.streams_fd);
+	close(l.probe_tick_fd);
+	close(l.probe_timer_fd);
+	if (l.have_plan)
+		plan_free(&l.last_plan);
 	events_close(&l);
 	watch_free(l.watch);
 	close(l.debounce_fd);

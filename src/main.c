@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "plan.h"
 #include "reconcile.h"
+#include "status.h"
 #include "util.h"
 
 /* Exit codes shared by the subcommands. */
@@ -24,7 +25,6 @@ enum {
 	EXIT_INVALID = 1,   /* invalid config / error */
 	EXIT_CHANGES = 2,   /* plan --detailed-exitcode: actions pending */
 	EXIT_USAGE = 64,    /* EX_USAGE */
-	EXIT_NOTYET = 70,   /* EX_SOFTWARE: subcommand not implemented yet */
 };
 
 struct cli {
@@ -252,10 +252,8 @@ int main(int argc, char **argv)
 		return cmd_apply(&cli);
 	if (strcmp(cli.cmd, "run") == 0)
 		return cmd_run(&cli);
-	if (strcmp(cli.cmd, "status") == 0) {
-		fprintf(stderr, "ace-orchestrator: '%s' is not implemented yet\n", cli.cmd);
-		return EXIT_NOTYET;
-	}
+	if (strcmp(cli.cmd, "status") == 0)
+		return status_run(cli.api_url, stdout);
 	if (strcmp(cli.cmd, "help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

@@ -335,6 +335,26 @@ static void rule_stale(struct pl *c)
 				g->disrupted = true;
 			}
 		int fails = cfg->engine.health_failures;
+		/* An engine is condemned by its probes only when it fails alone:
+		 * if no engine of this VPN answers, the probe address (`host`)
+		 * or the tunnel is at fault, and replacing engines would churn
+		 * without fixing anything. */
+		bool some_ok = false;
+		int n_failing = 0;
+		for (size_t i = 0; i < c->ne; i++) {
+			const struct pl_eng *e = &c->e[i];
+			const struct plan_engine_mem *m = e->g == (int)gi && !e->dead ?
+				plan_memory_engine(c->mem, e->o->id) : NULL;
+			if (m && m->probed && m->probe_ok)
+				some_ok = true;
+			else if (m && fails > 0 && m->probe_failures >= fails)
+				n_failing++;
+		}
+		if (!some_ok && n_failing > 0) {
+			pl_note(c->out, g->name, "no engine answers its probe: check the VPN's "
+				"`host` and published ports; engines kept");
+			continue;
+		}
 		for (size_t k = 0; k < c->ne && fails > 0; k++) {
 			size_t i = c->ord[k];
 			struct pl_eng *e = &c->e[i];

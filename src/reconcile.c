@@ -22,7 +22,8 @@ struct reconciler *reconciler_new(const char *config_path)
 	r->config_path = xstrdup(config_path);
 	r->cfg = cfg;
 	r->last_reload_ms = now_wall_ms();
-	r->reloads_ok = 1;
+	r->metrics.reloads_ok = 1;
+	r->metrics.last_reload_success_ms = r->last_reload_ms;
 	plan_memory_init(&r->mem);
 	return r;
 }
@@ -75,7 +76,7 @@ int reconciler_reload(struct reconciler *r, const char *buf, size_t len)
 			  "errors", LOG_INT(nerr));
 		free(r->last_reload_error);
 		r->last_reload_error = first ? first : xstrdup("invalid config");
-		r->reloads_failed++;
+		r->metrics.reloads_failed++;
 		return -1;
 	}
 	free(first);
@@ -87,7 +88,8 @@ int reconciler_reload(struct reconciler *r, const char *buf, size_t len)
 	free(r->last_reload_error);
 	r->last_reload_error = NULL;
 	r->last_reload_ms = now_wall_ms();
-	r->reloads_ok++;
+	r->metrics.reloads_ok++;
+	r->metrics.last_reload_success_ms = r->last_reload_ms;
 	return 0;
 }
 
@@ -192,6 +194,10 @@ int reconciler_pass(struct reconciler *r, bool apply, struct plan *out)
 		struct apply_result *res = xcalloc(out->n, sizeof *res);
 		struct apply_stats st;
 		apply_run(r->cfg, out, &r->mem, now, res, &st);
+		for (size_t i = 0; i < out->n; i++)
+			if ((unsigned)out->v[i].kind < SNAP_ACTION_KINDS &&
+			    (unsigned)res[i].result < SNAP_ACTION_RESULTS)
+				r->metrics.actions[out->v[i].kind][res[i].result]++;
 		log_info("pass applied", "actions", LOG_INT(out->n), "ok", LOG_INT(st.ok),
 			 "failed", LOG_INT(st.failed), "held_back", LOG_INT(st.skipped),
 			 "target", LOG_INT(out->target));
@@ -200,6 +206,15 @@ int reconciler_pass(struct reconciler *r, bool apply, struct plan *out)
 	r->passes++;
 	r->last_pass_ms = now;
 	r->last_pass_duration_us = (now_mono_ms() - t0) * 1000;
+	if (apply) {
+		double secs = (double)r->last_pass_duration_us / 1e6;
+		r->metrics.reconcile_total++;
+		r->metrics.duration_count++;
+		r->metrics.duration_sum_s += secs;
+		for (size_t i = 0; i < SNAP_HIST_BUCKETS; i++)
+			if (secs <= snap_hist_bounds[i])
+				r->metrics.duration_buckets[i]++;
+	}
 	if (!r->obs.docker_ok)
 		return -1;
 	return (int)out->n;

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "observe.h"
 #include "plan.h"
+#include "snapshot.h"
 
 struct docker;
 
@@ -30,7 +31,7 @@ struct reconciler {
 	int64_t last_pass_duration_us;
 	int64_t last_reload_ms;   /* wall clock of the last successful load */
 	char *last_reload_error;  /* NULL after a good reload */
-	uint64_t reloads_ok, reloads_failed;
+	struct snap_metrics metrics; /* cumulative, copied into each snapshot */
 };
 
 /* Loads the config at path (diagnostics printed to stderr); NULL when

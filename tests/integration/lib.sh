@@ -155,6 +155,7 @@ engine:
   image: ace-test/engine:latest
   name_prefix: $it_id
   stop_timeout: 1s
+  health: {interval: 1s, failures: 3}
   env:
     CONF: "--http-port={http_port}\n--https-port={https_port}\n--bind-all"
     P2P_PORT: "{p2p_port}"
@@ -163,15 +164,20 @@ replicas: {min: $min, max: $max, min_free: $minfree}
 vpns:
   - name: $it_id-v1
     ports: $b-$((b + rs - 1))
+    host: 127.0.0.1
     api: http://127.0.0.1:$((b + 90))
   - name: $it_id-v2
     ports: $((b + off))-$((b + off + rs - 1))
+    host: 127.0.0.1
     api: http://127.0.0.1:$((b + 91))
 health:
   vpn_check_interval: 1s
   port_check_interval: 1s
   vpn_restart_after: ${VPN_RESTART_AFTER:-0}
   vpn_restart_backoff_max: 8s
+api:
+  listen: 127.0.0.1:$((b + 95))
+${API_KEY_FILE:+  api_key_file: $API_KEY_FILE}
 EOF2
 }
 

@@ -33,8 +33,11 @@ check "the replaced engines are new containers" test "$old_ids" != "$new_ids"
 check "daemon logged the reload" grep -q 'msg="config reloaded"' "$it_daemon_log"
 
 # Drop v2 from the file: its engine goes, v1 takes the whole target.
+# The entry runs until the next list item or top-level key.
 two_vpn_config $B 2 10 0 rolled | awk -v v="$it_id-v2" '
-	$0 ~ "- name: " v { skip = 2; next } skip > 0 { skip--; next } { print }' | write_config
+	$0 ~ "- name: " v { skip = 1; next }
+	skip && ($0 ~ /^  - / || $0 ~ /^[^ ]/) { skip = 0 }
+	!skip { print }' | write_config
 gone() { [ "$(count_on_vpn "$it_id-v2")" -eq 0 ] && [ "$(count_on_vpn "$it_id-v1")" -eq 2 ]; }
 check "removing a VPN removes its engines; the other VPN takes the target" wait_for 30 gone
 

@@ -931,6 +931,7 @@ START_TEST(rule7_probe_failures_remove_engine)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
+	plan_memory_probe(&f.mem, "e19000", true); /* it fails alone */
 	plan_memory_probe(&f.mem, "e19001", false);
 	plan_memory_probe(&f.mem, "e19001", false);
 	fx_plan(&f, FX_NOW);
@@ -1013,6 +1014,26 @@ START_TEST(rule9_backoff_skips_action_and_dependents)
 	fx_plan(&f, FX_NOW + 5000);
 	ck_assert_str_eq(S(&f), "create acestream-19002*, remove acestream-19001");
 	ck_assert_int_eq(f.plan.v[1].after, 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* When no engine of a VPN answers, the probe address or the tunnel is at
+ * fault: nothing is removed, and the plan says what to check. */
+START_TEST(rule7_probe_failures_of_every_engine_keep_them)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	for (int i = 0; i < 5; i++) {
+		plan_memory_probe(&f.mem, "e19000", false);
+		plan_memory_probe(&f.mem, "e19001", false);
+	}
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	ck_assert(fx_has_note(&f.plan, "no engine answers its probe"));
 	fx_free(&f);
 }
 END_TEST
@@ -1446,6 +1467,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, rule7_port_outside_vpn_range_removed);
 	tcase_add_test(tc, rule9_backoff_skips_action_and_dependents);
 	tcase_add_test(tc, rule9_name_taken_create_moves_to_next_free_port);
+	tcase_add_test(tc, rule7_probe_failures_of_every_engine_keep_them);
 	tcase_add_test(tc, rule9_backoff_wait_doubles_and_is_forgotten);
 	suite_add_tcase(s, tc);
 

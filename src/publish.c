@@ -1,0 +1,137 @@
+/* publish.c - turns the reconciler's state after a pass (config, observation,
+ * memory, plan) into the immutable snapshot the HTTP API serves. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_json.h"
+#include "publish.h"
+#include "util.h"
+
+static const struct vpn_decl *decl_of(const struct config *c, const char *vpn)
+{
+	for (size_t i = 0; vpn && i < c->n_vpns; i++)
+		if (str_eq(c->vpns[i].name, vpn))
+			return &c->vpns[i];
+	return NULL;
+}
+
+static const struct vpn_obs *obs_of(const struct observed *o, const char *vpn)
+{
+	for (size_t i = 0; vpn && i < o->n_vpns; i++)
+		if (str_eq(o->vpns[i].name, vpn))
+			return &o->vpns[i];
+	return NULL;
+}
+
+static int engine_cmp(const void *a, const void *b)
+{
+	const struct snap_engine *x = a, *y = b;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+static void fill_engine(struct snap_engine *se, const struct reconciler *r,
+			const struct engine_obs *e)
+{
+	const struct config *c = r->cfg;
+	const struct vpn_decl *d = decl_of(c, e->vpn);
+	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
+	const char *why = NULL;
+	se->name = xstrdup(e->name ? e->name : "");
+	se->id = xstrdup(e->id ? e->id : "");
+	/* Clients reach an engine through its VPN's published port on the
+	 * VPN's `host`; without a VPN, by the engine's own name. */
+	se->host = xstrdup(d && d->host ? d->host : se->name);
+	se->vpn = xstrdup(e->vpn ? e->vpn : "");
+	se->state = xstrdup(e->state ? e->state : "");
+	se->ns = xstrdup(ns_state_str(e->ns));
+	se->port = e->host_port ? e->host_port : e->http_port;
+	se->http_port = e->http_port;
+	se->https_port = e->https_port;
+	se->p2p_port = e->p2p_port;
+	se->forwarded = e->forwarded;
+	se->health = xstrdup(!m || !m->probed ? "unknown" : m->probe_ok ? "healthy" : "unhealthy");
+	se->probe_failures = m ? m->probe_failures : 0;
+	se->streams = m ? m->streams : 0;
+	se->visible = plan_engine_visible(c, &r->obs, &r->mem, e, &why);
+	se->hidden_reason = se->visible ? NULL : xstrdup(why ? why : "hidden");
+}
+
+static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const struct vpn_decl *d)
+{
+	const struct vpn_obs *v = obs_of(&r->obs, d->name);
+	const struct plan_vpn_mem *m = plan_memory_vpn(&r->mem, d->name);
+	sv->name = xstrdup(d->name);
+	sv->container_id = xstrdup(v && v->id ? v->id : "");
+	sv->exists = v && v->exists;
+	sv->running = v && v->running;
+	sv->health = xstrdup(health_status_str(v ? v->health : HEALTH_NONE));
+	sv->connected = plan_vpn_available(v);
+	sv->forwarded_port = v && d->port_forwarding != PF_OFF ? v->fwd_port : 0;
+	sv->public_ip = v && v->public_ip ? xstrdup(v->public_ip) : NULL;
+	sv->api_error = v && v->api_error ? xstrdup(v->api_error) : NULL;
+	for (size_t i = 0; i < r->obs.n_engines; i++)
+		if (str_eq(r->obs.engines[i].vpn, d->name))
+			sv->engines++;
+	sv->port_range = d->ports;
+	sv->last_check_ms = r->last_pass_ms;
+	sv->unhealthy_since_ms = m ? m->unavailable_since_ms : 0;
+	sv->restarts = m ? m->restarts : 0;
+}
+
+/* FNV-1a of the effective config's JSON: changes exactly when the config
+ * in force does. */
+static void text_hash(const char *s, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+struct snapshot *publish_build(const struct reconciler *r, const struct plan *p)
+{
+	const struct config *c = r->cfg;
+	struct snapshot *s = xcalloc(1, sizeof *s);
+	s->built_ms = now_wall_ms();
+	s->mode = c->n_vpns == 0 ? "none" : c->n_vpns == 1 ? "single" : "redundant";
+	s->config_loaded = true;
+	s->docker_ok = r->have_obs && r->obs.docker_ok;
+	s->docker_error = r->obs.docker_error ? xstrdup(r->obs.docker_error)
+					      : (!r->have_obs ? xstrdup("not observed yet") : NULL);
+
+	cJSON *cj = config_to_json(c);
+	s->config_json = cJSON_PrintUnformatted(cj);
+	cJSON_Delete(cj);
+	text_hash(s->config_json, s->config_hash);
+	s->config_source = xstrdup(r->config_path);
+	s->last_reload_ms = r->last_reload_ms;
+	s->last_reload_error = r->last_reload_error ? xstrdup(r->last_reload_error) : NULL;
+	s->api_key = c->api.api_key ? xstrdup(c->api.api_key) : NULL;
+
+	if (p) {
+		cJSON *pj = plan_to_json(p);
+		s->plan_json = cJSON_PrintUnformatted(pj);
+		cJSON_Delete(pj);
+	} else {
+		s->plan_json = xstrdup("{\"actions\":[]}");
+	}
+
+	s->n_vpns = c->n_vpns;
+	s->vpns = xcalloc(c->n_vpns, sizeof *s->vpns);
+	for (size_t i = 0; i < c->n_vpns; i++)
+		fill_vpn(&s->vpns[i], r, &c->vpns[i]);
+
+	s->n_engines = r->obs.n_engines;
+	s->engines = xcalloc(r->obs.n_engines, sizeof *s->engines);
+	for (size_t i = 0; i < r->obs.n_engines; i++)
+		fill_engine(&s->engines[i], r, &r->obs.engines[i]);
+	qsort(s->engines, s->n_engines, sizeof *s->engines, engine_cmp);
+
+	s->metrics = r->metrics;
+	return s;
+}
