@@ -37,7 +37,7 @@ tests_integration_test_observe_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 
 EXTRA_DIST += tests/unit/data/docker \
 	tests/fuzz/fuzz_docker_json.c tests/fuzz/fuzz_gluetun_json.c \
-	tests/fuzz/corpus/docker tests/fuzz/corpus/gluetun
+	tests/fuzz/corpus/docker_json tests/fuzz/corpus/gluetun_json
 
 if FUZZING
 # libFuzzer brings its own main(); never run as a test (see mk/config.mk).

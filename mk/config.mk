@@ -23,8 +23,8 @@ EXTRA_DIST += tests/golden.sh tests/data tests/fuzz/fuzz_config.c tests/fuzz/cor
 
 if FUZZING
 # libFuzzer brings its own main(). Built by `make check` only with
-# --enable-fuzzing (CC=clang; add CFLAGS=-fsanitize=fuzzer-no-link to
-# instrument libace too), never run as a test: scripts/fuzz runs it.
+# --enable-fuzzing (CC=clang; configure instruments libace too), never run
+# as a test: scripts/fuzz runs it.
 check_PROGRAMS += tests/fuzz/fuzz_config
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
 tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
