@@ -257,7 +257,6 @@ static void api_ensure(struct loop *l)
 		return;
 	}
 	l->api_listen = xstrdup(want);
-	log_info("HTTP API listening", "listen", want);
 }
 
 /* ---- engine probes ---- */
