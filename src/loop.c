@@ -123,20 +123,30 @@ static void ep_add(struct loop *l, int fd, uint32_t events, uint64_t tag)
 
 /* ---- Docker events stream ---- */
 
-static void curl_watch(int fd, int what, void *ud)
+/* Both curl multis (Docker events, probes) ask for their sockets the same
+ * way; only the tag that routes readiness back to them differs. */
+_Static_assert((int)DOCKER_IO_IN == (int)PROBE_IO_IN && (int)DOCKER_IO_OUT == (int)PROBE_IO_OUT &&
+	       (int)DOCKER_IO_ERR == (int)PROBE_IO_ERR, "one set of readiness bits for both multis");
+
+/* what == 0 removes fd; otherwise adds or modifies it. */
+static void ep_watch(struct loop *l, int fd, int what, uint64_t tag)
 {
-	struct loop *l = ud;
-	struct epoll_event ev = { .data.u64 = TAG_CURL_BASE + (uint64_t)fd };
-	if (what & DOCKER_IO_IN)
-		ev.events |= EPOLLIN;
-	if (what & DOCKER_IO_OUT)
-		ev.events |= EPOLLOUT;
+	struct epoll_event ev = { .data.u64 = tag + (uint64_t)fd };
 	if (!what) {
 		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
 		return;
 	}
+	if (what & DOCKER_IO_IN)
+		ev.events |= EPOLLIN;
+	if (what & DOCKER_IO_OUT)
+		ev.events |= EPOLLOUT;
 	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
 		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void curl_watch(int fd, int what, void *ud)
+{
+	ep_watch(ud, fd, what, TAG_CURL_BASE);
 }
 
 static void curl_timer(long ms, void *ud)
@@ -263,18 +273,7 @@ static void api_ensure(struct loop *l)
 
 static void probe_watch(int fd, int what, void *ud)
 {
-	struct loop *l = ud;
-	struct epoll_event ev = { .data.u64 = TAG_PROBE_BASE + (uint64_t)fd };
-	if (what & PROBE_IO_IN)
-		ev.events |= EPOLLIN;
-	if (what & PROBE_IO_OUT)
-		ev.events |= EPOLLOUT;
-	if (!what) {
-		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
-		return;
-	}
-	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
-		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+	ep_watch(ud, fd, what, TAG_PROBE_BASE);
 }
 
 static void probe_timer(long ms, void *ud)
@@ -548,7 +547,6 @@ int loop_run(struct reconciler *r)
 				if (evs[i].events & (EPOLLERR | EPOLLHUP))
 					what |= DOCKER_IO_ERR;
 				if (tag >= TAG_PROBE_BASE) {
-					/* Same bit values as PROBE_IO_*. */
 					probe_on_fd(l.probe, (int)(tag - TAG_PROBE_BASE), what);
 					break;
 				}
