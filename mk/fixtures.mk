@@ -8,7 +8,7 @@ TESTS += tests/integration/test_fixtures.sh
 EXTRA_DIST += \
 	tests/fixtures/README.md \
 	tests/fixtures/fake-gluetun.c \
-	tests/fixtures/fake-engine.c \
+	tests/fixtures/fake-engine.c tests/fixtures/fixture_http.h \
 	tests/fixtures/Dockerfile.gluetun \
 	tests/fixtures/Dockerfile.engine \
 	tests/fixtures/build-images.sh \

@@ -263,6 +263,7 @@ left=$(docker ps -aq --filter "label=acestream.test.run=$RUN")
 expect "no container left behind" "" "$left"
 
 echo "1..$checks"
+echo "fixtures: $((checks - failures)) passed, $failures failed"
 if [ "$failures" -ne 0 ]; then
 	echo "# $failures of $checks checks failed" >&2
 	exit 1
