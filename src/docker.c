@@ -23,7 +23,7 @@ struct docker {
 	/* One easy handle per client: curl keeps the connection alive between
 	 * calls, so a reconcile pass costs no reconnects. */
 	CURL *easy;
-	struct http_buf resp;
+	struct strbuf resp;
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -94,7 +94,7 @@ void docker_free(struct docker *d)
 		return;
 	if (d->easy)
 		curl_easy_cleanup(d->easy);
-	http_buf_free(&d->resp);
+	strbuf_free(&d->resp);
 	free(d->host);
 	free(d->sock_path);
 	free(d->base);
@@ -192,7 +192,7 @@ static int request(struct docker *d, const char *method, const char *path,
 	curl_easy_reset(e);
 	setup_handle(d, e, url, d->curl_err);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	http_buf_reset(&d->resp);
+	strbuf_reset(&d->resp);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_buf_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &d->resp);
 	if (strcmp(method, "GET") != 0)
@@ -219,7 +219,7 @@ static int request(struct docker *d, const char *method, const char *path,
 		goto out;
 	}
 	if (!d->resp.data)
-		http_buf_append(&d->resp, "", 0);
+		strbuf_add(&d->resp, "", 0);
 	*status = st;
 	rc = 0;
 out:
@@ -430,7 +430,7 @@ struct docker_events {
 	void *ud;
 	bool use_io;
 	struct docker_events_io io;
-	struct http_buf line; /* bytes after the last newline seen */
+	struct strbuf line; /* bytes after the last newline seen */
 	int64_t last_ns;      /* timeNano of the last event delivered */
 	bool running;
 	long status;          /* HTTP status once known */
@@ -468,7 +468,7 @@ static size_t events_write(char *ptr, size_t size, size_t nmemb, void *ud)
 		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &ev->status);
 	if (ev->line.len + n > HTTP_MAX_BODY)
 		return 0;
-	http_buf_append(&ev->line, ptr, n);
+	strbuf_add(&ev->line, ptr, n);
 	if (ev->status != 200)
 		return n; /* an error body: kept whole for the message */
 	size_t start = 0;
@@ -547,7 +547,7 @@ static int events_start(struct docker_events *ev, struct docker_err *err)
 	curl_easy_setopt(ev->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(ev->easy, CURLOPT_WRITEFUNCTION, events_write);
 	curl_easy_setopt(ev->easy, CURLOPT_WRITEDATA, ev);
-	http_buf_reset(&ev->line);
+	strbuf_reset(&ev->line);
 	ev->status = 0;
 	memset(&ev->end, 0, sizeof(ev->end));
 	if (curl_multi_add_handle(ev->multi, ev->easy) != CURLM_OK) {
@@ -658,6 +658,6 @@ void docker_events_close(struct docker_events *ev)
 		curl_easy_cleanup(ev->easy);
 	if (ev->multi)
 		curl_multi_cleanup(ev->multi);
-	http_buf_free(&ev->line);
+	strbuf_free(&ev->line);
 	free(ev);
 }

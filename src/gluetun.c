@@ -17,7 +17,7 @@ struct gluetun {
 	char *key_header; /* "X-API-Key: ..." or NULL */
 	long timeout_ms;
 	CURL *easy; /* reused: keeps the connection to the control server */
-	struct http_buf resp;
+	struct strbuf resp;
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -59,7 +59,7 @@ void gluetun_free(struct gluetun *g)
 		memset(g->key_header, 0, strlen(g->key_header));
 	free(g->key_header);
 	free(g->base);
-	http_buf_free(&g->resp);
+	strbuf_free(&g->resp);
 	free(g);
 }
 
@@ -85,7 +85,7 @@ static enum gluetun_result get(struct gluetun *g, const char *path, long *status
 		hdrs = curl_slist_append(hdrs, g->key_header);
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 	}
-	http_buf_reset(&g->resp);
+	strbuf_reset(&g->resp);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_buf_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &g->resp);
 	CURLcode cc = curl_easy_perform(e);
@@ -97,7 +97,7 @@ static enum gluetun_result get(struct gluetun *g, const char *path, long *status
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
 	if (!g->resp.data)
-		http_buf_append(&g->resp, "", 0);
+		strbuf_add(&g->resp, "", 0);
 	if (*status == 401 || *status == 403) {
 		/* Not "no port": the operator has something to fix. */
 		if (g->key_header)

@@ -63,21 +63,13 @@ static bool needs_quotes(const char *v)
 	return false;
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	grow(buf, cap, *len + n + 1, 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-static void append_value(char **buf, size_t *len, size_t *cap, const char *v)
+static void append_value(struct strbuf *b, const char *v)
 {
 	if (!needs_quotes(v)) {
-		append(buf, len, cap, v, strlen(v));
+		strbuf_puts(b, v);
 		return;
 	}
-	append(buf, len, cap, "\"", 1);
+	strbuf_add(b, "\"", 1);
 	for (const char *p = v; *p; p++) {
 		char esc[8];
 		const char *s = esc;
@@ -96,29 +88,28 @@ static void append_value(char **buf, size_t *len, size_t *cap, const char *v)
 				n = 1;
 			}
 		}
-		append(buf, len, cap, s, n);
+		strbuf_add(b, s, n);
 	}
-	append(buf, len, cap, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
 char *log_format_logfmt(const char *ts, enum log_level lvl, const char *msg,
 			const char *const *kv, size_t nkv)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	append(&buf, &len, &cap, "ts=", 3);
-	append(&buf, &len, &cap, ts, strlen(ts));
-	append(&buf, &len, &cap, " level=", 7);
-	append(&buf, &len, &cap, log_level_str(lvl), strlen(log_level_str(lvl)));
-	append(&buf, &len, &cap, " msg=", 5);
-	append_value(&buf, &len, &cap, msg);
+	struct strbuf b = { 0 };
+	strbuf_puts(&b, "ts=");
+	strbuf_puts(&b, ts);
+	strbuf_puts(&b, " level=");
+	strbuf_puts(&b, log_level_str(lvl));
+	strbuf_puts(&b, " msg=");
+	append_value(&b, msg);
 	for (size_t i = 0; i + 1 < nkv; i += 2) {
-		append(&buf, &len, &cap, " ", 1);
-		append(&buf, &len, &cap, kv[i], strlen(kv[i]));
-		append(&buf, &len, &cap, "=", 1);
-		append_value(&buf, &len, &cap, kv[i + 1] ? kv[i + 1] : "");
+		strbuf_puts(&b, " ");
+		strbuf_puts(&b, kv[i]);
+		strbuf_puts(&b, "=");
+		append_value(&b, kv[i + 1] ? kv[i + 1] : "");
 	}
-	return buf;
+	return b.data;
 }
 
 void log_kv(enum log_level lvl, const char *msg, ...)

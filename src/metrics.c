@@ -13,33 +13,9 @@
 #include "plan.h"
 #include "util.h"
 
-/* A growing output buffer; allocation failure aborts (util.h policy). */
-struct mbuf {
-	char *p;
-	size_t n, cap;
-};
-
-static void mb_put(struct mbuf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void mb_puts(struct mbuf *b, const char *s)
-{
-	mb_put(b, s, strlen(s));
-}
-
+/* Output goes to a struct strbuf (util.h); allocation failure aborts. */
 __attribute__((format(printf, 2, 3)))
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
+static void mb_printf(struct strbuf *b, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
@@ -49,51 +25,51 @@ static void mb_printf(struct mbuf *b, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n < sizeof small) {
-		mb_put(b, small, (size_t)n);
+		strbuf_add(b, small, (size_t)n);
 		return;
 	}
 	va_start(ap, fmt);
 	char *big = xvasprintf(fmt, ap);
 	va_end(ap);
-	mb_puts(b, big);
+	strbuf_puts(b, big);
 	free(big);
 }
 
-static void mb_label(struct mbuf *b, const char *v)
+static void mb_label(struct strbuf *b, const char *v)
 {
 	for (const char *p = v ? v : ""; *p; p++) {
 		switch (*p) {
-		case '\\': mb_put(b, "\\\\", 2); break;
-		case '"': mb_put(b, "\\\"", 2); break;
-		case '\n': mb_put(b, "\\n", 2); break;
-		default: mb_put(b, p, 1);
+		case '\\': strbuf_add(b, "\\\\", 2); break;
+		case '"': strbuf_add(b, "\\\"", 2); break;
+		case '\n': strbuf_add(b, "\\n", 2); break;
+		default: strbuf_add(b, p, 1);
 		}
 	}
 }
 
 char *metrics_escape_label(const char *v)
 {
-	struct mbuf b = { 0 };
-	mb_put(&b, "", 0);
+	struct strbuf b = { 0 };
+	strbuf_add(&b, "", 0);
 	mb_label(&b, v);
-	return b.p;
+	return b.data;
 }
 
-static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+static void family(struct strbuf *b, const char *name, const char *type, const char *help)
 {
 	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{label="value"} */
-static void sample1(struct mbuf *b, const char *name, const char *label, const char *val)
+static void sample1(struct strbuf *b, const char *name, const char *label, const char *val)
 {
 	mb_printf(b, "%s{%s=\"", name, label);
 	mb_label(b, val);
-	mb_puts(b, "\"} ");
+	strbuf_puts(b, "\"} ");
 }
 
 /* Prometheus floats: shortest round-trip text; integers stay integers. */
-static void mb_double(struct mbuf *b, double v)
+static void mb_double(struct strbuf *b, double v)
 {
 	mb_printf(b, "%.15g\n", v);
 }
@@ -122,13 +98,13 @@ static size_t vpn_labels(const struct snapshot *s, const char ***out)
 	return n;
 }
 
-static void render_vpns(struct mbuf *b, const struct snapshot *s)
+static void render_vpns(struct strbuf *b, const struct snapshot *s)
 {
 	family(b, "orch_vpn_health_status", "gauge",
 	       "1 when the VPN is available (running and healthy), else 0.");
 	for (size_t i = 0; i < s->n_vpns; i++) {
 		sample1(b, "orch_vpn_health_status", "vpn", s->vpns[i].name);
-		mb_puts(b, s->vpns[i].connected ? "1\n" : "0\n");
+		strbuf_puts(b, s->vpns[i].connected ? "1\n" : "0\n");
 	}
 	family(b, "orch_vpn_forwarded_port", "gauge",
 	       "Port forwarded by the VPN provider, 0 when none.");
@@ -144,7 +120,7 @@ static void render_vpns(struct mbuf *b, const struct snapshot *s)
 	}
 }
 
-static void render_engines(struct mbuf *b, const struct snapshot *s)
+static void render_engines(struct strbuf *b, const struct snapshot *s)
 {
 	const char **labels;
 	size_t n = vpn_labels(s, &labels);
@@ -158,7 +134,7 @@ static void render_engines(struct mbuf *b, const struct snapshot *s)
 				*(s->engines[j].visible ? &vis : &hid) += 1;
 		}
 		for (int k = 0; k < 2; k++) {
-			mb_puts(b, "orch_engines_total{vpn_container=\"");
+			strbuf_puts(b, "orch_engines_total{vpn_container=\"");
 			mb_label(b, labels[i]);
 			mb_printf(b, "\",state=\"%s\"} %zu\n", k ? "hidden" : "visible", k ? hid : vis);
 		}
@@ -178,7 +154,7 @@ static void render_engines(struct mbuf *b, const struct snapshot *s)
 	free(labels);
 }
 
-static void render_reconcile(struct mbuf *b, const struct snap_metrics *m)
+static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 {
 	family(b, "orch_reconcile_total", "counter", "Reconcile passes run.");
 	mb_printf(b, "orch_reconcile_total %" PRIu64 "\n", m->reconcile_total);
@@ -189,7 +165,7 @@ static void render_reconcile(struct mbuf *b, const struct snap_metrics *m)
 			  snap_hist_bounds[i], m->duration_buckets[i]);
 	mb_printf(b, "orch_reconcile_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
 		  m->duration_count);
-	mb_puts(b, "orch_reconcile_duration_seconds_sum ");
+	strbuf_puts(b, "orch_reconcile_duration_seconds_sum ");
 	mb_double(b, m->duration_sum_s);
 	mb_printf(b, "orch_reconcile_duration_seconds_count %" PRIu64 "\n", m->duration_count);
 
@@ -215,8 +191,8 @@ static void render_reconcile(struct mbuf *b, const struct snap_metrics *m)
 
 char *metrics_render(const struct snapshot *s)
 {
-	struct mbuf b = { 0 };
-	mb_put(&b, "", 0);
+	struct strbuf b = { 0 };
+	strbuf_add(&b, "", 0);
 	family(&b, "orch_docker_up", "gauge", "1 when the last pass reached the Docker daemon.");
 	mb_printf(&b, "orch_docker_up %d\n", s->docker_ok ? 1 : 0);
 	family(&b, "orch_config_loaded", "gauge", "1 when a valid config is in force.");
@@ -224,5 +200,5 @@ char *metrics_render(const struct snapshot *s)
 	render_vpns(&b, s);
 	render_engines(&b, s);
 	render_reconcile(&b, &s->metrics);
-	return b.p;
+	return b.data;
 }

@@ -82,6 +82,33 @@ void grow(void *vp, size_t *cap, size_t need, size_t sz)
 	*cap = n;
 }
 
+void strbuf_add(struct strbuf *b, const char *p, size_t n)
+{
+	grow(&b->data, &b->cap, b->len + n + 1, 1);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void strbuf_puts(struct strbuf *b, const char *s)
+{
+	strbuf_add(b, s, strlen(s));
+}
+
+void strbuf_reset(struct strbuf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;

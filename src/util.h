@@ -19,6 +19,17 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* A growable byte string, always NUL-terminated once anything was added. */
+struct strbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void strbuf_add(struct strbuf *b, const char *p, size_t n);
+void strbuf_puts(struct strbuf *b, const char *s);
+void strbuf_reset(struct strbuf *b);
+void strbuf_free(struct strbuf *b);
+
 /* Grows *v (of *cap elements of size sz) to hold at least need elements. */
 void grow(void *vp, size_t *cap, size_t need, size_t sz);
 

@@ -121,7 +121,7 @@ long itest_http(const char *method, const char *url, const char *data,
 		const char *api_key, char **body)
 {
 	CURL *e = curl_easy_init();
-	struct http_buf b = { 0 };
+	struct strbuf b = { 0 };
 	struct curl_slist *h = NULL;
 	long st = 0;
 	char *key = api_key ? xasprintf("X-API-Key: %s", api_key) : NULL;
@@ -146,7 +146,7 @@ long itest_http(const char *method, const char *url, const char *data,
 	if (body)
 		*body = b.data ? b.data : xstrdup("");
 	else
-		http_buf_free(&b);
+		strbuf_free(&b);
 	return st;
 }
 

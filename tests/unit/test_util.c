@@ -74,6 +74,24 @@ START_TEST(xasprintf_and_grow)
 }
 END_TEST
 
+START_TEST(strbuf_grows_and_stays_terminated)
+{
+	struct strbuf b = { 0 };
+	for (int i = 0; i < 1000; i++)
+		strbuf_add(&b, "ab", 2);
+	ck_assert_uint_eq(b.len, 2000);
+	ck_assert_uint_eq(strlen(b.data), 2000);
+	strbuf_reset(&b);
+	ck_assert_str_eq(b.data, "");
+	strbuf_puts(&b, "x=");
+	strbuf_add(&b, "1\0junk", 1);
+	ck_assert_str_eq(b.data, "x=1");
+	strbuf_free(&b);
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(b.len, 0);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -82,6 +100,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, rfc3339_docker_timestamps, 0, (int)ARRAY_LEN(rfc3339_cases));
 	tcase_add_test(tc, secret_eq_compares_whole_secret);
 	tcase_add_test(tc, xasprintf_and_grow);
+	tcase_add_test(tc, strbuf_grows_and_stays_terminated);
 	suite_add_tcase(s, tc);
 	return s;
 }
