@@ -62,8 +62,7 @@ struct api {
 /* Per-request state of a POST while its body arrives. */
 struct api_req {
 	enum route route;
-	char *body;
-	size_t n, cap;
+	struct strbuf body;
 	bool too_big;
 };
 
@@ -162,9 +161,7 @@ static enum MHD_Result reply_cached(struct api *a, struct MHD_Connection *c,
 	pthread_mutex_lock(&a->mu);
 	if (a->cache_snap != s) {
 		cache_drop(a);
-		pthread_mutex_lock(&a->st->mu);
-		s->refs++; /* the cache's own reference (snapshot.h: guarded by mu) */
-		pthread_mutex_unlock(&a->st->mu);
+		snapshot_ref(a->st, s); /* the cache's own reference */
 		a->cache_snap = s;
 	}
 	if (!a->cache[r]) {
@@ -259,7 +256,7 @@ static enum MHD_Result serve_event(struct api *a, struct MHD_Connection *c, stru
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 64 KiB");
 	char err[256] = "";
 	struct api_stream_event ev;
-	if (api_parse_stream_event(q->body, q->n, &ev, err, sizeof err) < 0)
+	if (api_parse_stream_event(q->body.data ? q->body.data : "", q->body.len, &ev, err, sizeof err) < 0)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, err);
 	if (q->route == R_ENDED) {
 		if (!a->hooks.stream_ended)
@@ -355,14 +352,11 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 		if (*upload_data_size) {
 			size_t len = *upload_data_size;
 			*upload_data_size = 0;
-			if (q->too_big || q->n + len > API_MAX_BODY) {
+			if (q->too_big || q->body.len + len > API_MAX_BODY) {
 				q->too_big = true;
 				return MHD_YES;
 			}
-			grow(&q->body, &q->cap, q->n + len + 1, 1);
-			memcpy(q->body + q->n, upload_data, len);
-			q->n += len;
-			q->body[q->n] = '\0';
+			strbuf_add(&q->body, upload_data, len);
 			return MHD_YES;
 		}
 		return serve_event(a, c, q);
@@ -394,7 +388,7 @@ static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct api_req *q = *con_cls;
 	if (q) {
-		free(q->body);
+		strbuf_free(&q->body);
 		free(q);
 		*con_cls = NULL;
 	}

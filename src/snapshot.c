@@ -78,6 +78,13 @@ struct snapshot *snapshot_get(struct snapshot_store *st)
 	return s;
 }
 
+void snapshot_ref(struct snapshot_store *st, struct snapshot *s)
+{
+	pthread_mutex_lock(&st->mu);
+	s->refs++;
+	pthread_mutex_unlock(&st->mu);
+}
+
 void snapshot_put(struct snapshot_store *st, struct snapshot *s)
 {
 	if (!s)

@@ -106,6 +106,8 @@ void snapshot_publish(struct snapshot_store *st, struct snapshot *s);
 /* A reference to the current snapshot, NULL before the first pass. */
 struct snapshot *snapshot_get(struct snapshot_store *st);
 void snapshot_put(struct snapshot_store *st, struct snapshot *s);
+/* One more reference to a snapshot the caller already holds. */
+void snapshot_ref(struct snapshot_store *st, struct snapshot *s);
 
 /* Finds an engine by name or ID (full, or a unique prefix of >= 12 chars). */
 const struct snap_engine *snapshot_find_engine(const struct snapshot *s, const char *name_or_id);
