@@ -10,6 +10,7 @@ SCENARIOS = \
 	tests/integration/scenario_port_change.sh \
 	tests/integration/scenario_kill9.sh \
 	tests/integration/scenario_foreign.sh \
-	tests/integration/scenario_api.sh
+	tests/integration/scenario_api.sh \
+	tests/integration/scenario_novpn.sh
 TESTS += $(SCENARIOS)
 EXTRA_DIST += $(SCENARIOS) tests/integration/lib.sh

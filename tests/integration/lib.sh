@@ -104,10 +104,11 @@ write_config() {
 	mv -f "$it_cfg.tmp" "$it_cfg"
 }
 
-# Engines of this instance: "name port vpn forwarded p2p state" lines, sorted.
+# Engines of this instance: "name port vpn forwarded p2p state" lines, sorted;
+# vpn is "-" when the engine has none, so the columns never shift.
 engines() {
 	docker ps -a --filter "label=acestream.orchestrator=$it_id" \
-		--format '{{.Names}} {{.Label "acestream.http_port"}} {{.Label "acestream.vpn_container"}} {{.Label "acestream.forwarded"}} {{.Label "acestream.p2p_port"}} {{.State}}' | sort
+		--format '{{.Names}} {{.Label "acestream.http_port"}} {{with .Label "acestream.vpn_container"}}{{.}}{{else}}-{{end}} {{.Label "acestream.forwarded"}} {{.Label "acestream.p2p_port"}} {{.State}}' | sort
 }
 engine_count() { engines | grep -c . ; }
 running_count() { engines | awk '$6 == "running"' | grep -c . ; }
