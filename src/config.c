@@ -609,6 +609,12 @@ struct config *config_load_file(const char *path, struct diags *d)
 
 void config_free(struct config *c)
 {
+	config_clear(c);
+	free(c);
+}
+
+void config_clear(struct config *c)
+{
 	if (!c)
 		return;
 	free(c->source);
@@ -635,5 +641,5 @@ void config_free(struct config *c)
 	free(c->api.listen);
 	free(c->api.api_key_file);
 	free(c->api.api_key);
-	free(c);
+	memset(c, 0, sizeof *c);
 }

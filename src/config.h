@@ -129,6 +129,8 @@ struct config *config_load_file(const char *path, struct diags *d);
 struct config *config_load_buffer(const char *buf, size_t len,
 				  const char *name, struct diags *d);
 void config_free(struct config *c);
+/* Frees what c owns and zeroes it, for a config that is not on the heap. */
+void config_clear(struct config *c);
 
 /* Prints the effective config as YAML (defaults filled in, secrets as
  * <redacted>); what golden tests compare. */

@@ -48,58 +48,10 @@ void fx_rehash(struct fx *f)
 	config_engine_hash(&f->cfg, f->hash);
 }
 
-static void kv_free(struct kv *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].key);
-		free(v[i].val);
-	}
-	free(v);
-}
-
 void fx_free(struct fx *f)
 {
-	struct config *c = &f->cfg;
-	free(c->instance);
-	free(c->docker_host);
-	free(c->engine.image);
-	free(c->engine.name_prefix);
-	free(c->engine.health_path);
-	kv_free(c->engine.env, c->engine.n_env);
-	kv_free(c->engine.labels, c->engine.n_labels);
-	for (size_t i = 0; i < c->engine.n_command; i++)
-		free(c->engine.command[i].s);
-	free(c->engine.command);
-	for (size_t i = 0; i < c->n_vpns; i++) {
-		free(c->vpns[i].name);
-		free(c->vpns[i].host);
-		free(c->vpns[i].api);
-	}
-	free(c->vpns);
-	free(c->network);
-	free(c->api.listen);
-	for (size_t i = 0; i < f->obs.n_engines; i++) {
-		struct engine_obs *e = &f->obs.engines[i];
-		free(e->id);
-		free(e->name);
-		free(e->state);
-		free(e->vpn);
-		free(e->vpn_id);
-		free(e->config_hash);
-		free(e->network_mode);
-	}
-	free(f->obs.engines);
-	for (size_t i = 0; i < f->obs.n_vpns; i++) {
-		struct vpn_obs *v = &f->obs.vpns[i];
-		free(v->name);
-		free(v->id);
-		free(v->state);
-		free(v->api_error);
-		free(v->fwd_ports);
-		free(v->public_ip);
-	}
-	free(f->obs.vpns);
-	free(f->obs.docker_error);
+	config_clear(&f->cfg);
+	observed_free(&f->obs);
 	plan_memory_free(&f->mem);
 	plan_free(&f->plan);
 }
