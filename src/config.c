@@ -312,7 +312,7 @@ static bool config_listen_ok(const char *s)
 
 /* ---- sections ---- */
 
-static void config_defaults(struct config *c)
+void config_set_defaults(struct config *c)
 {
 	static const struct kv env[] = {
 		{ "CONF", "--http-port={http_port}\n--https-port={https_port}\n--bind-all", { 0, 0 } },
@@ -563,7 +563,7 @@ struct config *config_load_buffer(const char *buf, size_t len, const char *name,
 	char *basedir = NULL;
 
 	c->source = xstrdup(name ? name : "-");
-	config_defaults(c);
+	config_set_defaults(c);
 	if (!root)
 		goto fail;
 	if (root->kind != YN_MAP) {

@@ -129,6 +129,9 @@ struct config *config_load_file(const char *path, struct diags *d);
 struct config *config_load_buffer(const char *buf, size_t len,
 				  const char *name, struct diags *d);
 void config_free(struct config *c);
+/* Fills a zeroed config with SPEC §3's defaults (what a file that sets
+ * nothing gets); the parser starts from it, and so do planner tests. */
+void config_set_defaults(struct config *c);
 /* Frees what c owns and zeroes it, for a config that is not on the heap. */
 void config_clear(struct config *c);
 

@@ -15,28 +15,15 @@ void fx_init(struct fx *f)
 {
 	memset(f, 0, sizeof *f);
 	struct config *c = &f->cfg;
+	/* SPEC §3's defaults as the parser applies them, then what a test
+	 * file would have to say: version, image, and the no-VPN range. */
+	config_set_defaults(c);
 	c->version = 1;
+	free(c->instance);
 	c->instance = xstrdup("test");
 	c->docker_host = xstrdup("unix:///var/run/docker.sock");
 	c->engine.image = xstrdup("ghcr.io/krinkuto11/acestream-http-proxy:latest");
-	c->engine.name_prefix = xstrdup("acestream");
-	c->engine.https_port_base = 45000;
-	c->engine.p2p_port_base = 50000;
-	c->engine.health_path = xstrdup("/server/api?api_version=3&method=get_status");
-	c->engine.health_interval_ms = 10000;
-	c->engine.health_failures = 3;
-	c->engine.stop_timeout_ms = 10000;
-	c->replicas.min = 2;
-	c->replicas.max = 20;
-	c->replicas.min_free = 1;
 	c->ports = (struct port_range){ 19000, 19999 };
-	c->network = xstrdup("bridge");
-	c->health.vpn_check_interval_ms = 5000;
-	c->health.port_check_interval_ms = 10000;
-	c->health.vpn_restart_after_ms = 60000;
-	c->health.vpn_restart_backoff_max_ms = 600000;
-	c->health.restart_engines_on_reconnect = true;
-	c->api.listen = xstrdup("127.0.0.1:8000");
 	f->obs.docker_ok = true;
 	plan_memory_init(&f->mem);
 	plan_init(&f->plan);

@@ -15,7 +15,7 @@ struct fx {
 	char hash[17];
 };
 
-/* Defaults of SPEC §3 (min 2, max 20, min_free 1, ...), no VPN declared. */
+/* config_set_defaults (SPEC §3), instance "test", no VPN declared. */
 void fx_init(struct fx *f);
 void fx_free(struct fx *f);
 

@@ -1233,8 +1233,7 @@ START_TEST(spec_env_and_cmd_templates_expanded)
 {
 	struct fx f;
 	fx_init(&f);
-	fx_env(&f, "CONF", "--http-port={http_port}\n--https-port={https_port}\n--bind-all");
-	fx_env(&f, "P2P_PORT", "{p2p_port}");
+	/* CONF and P2P_PORT are the default env. */
 	fx_env(&f, "WHO", "{name}@{vpn} fwd={forwarded} {{literal}}");
 	fx_cmd(&f, "--port={http_port}");
 	fx_vpn(&f, "gluetun", 19500, 19999, 0, PF_AUTO)->fwd_port = 61234;
