@@ -607,6 +607,14 @@ struct config *config_load_file(const char *path, struct diags *d)
 	return c;
 }
 
+const struct vpn_decl *config_find_vpn(const struct config *c, const char *name)
+{
+	for (size_t i = 0; c && name && i < c->n_vpns; i++)
+		if (str_eq(c->vpns[i].name, name))
+			return &c->vpns[i];
+	return NULL;
+}
+
 void config_free(struct config *c)
 {
 	config_clear(c);

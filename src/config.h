@@ -132,6 +132,8 @@ void config_free(struct config *c);
 /* Fills a zeroed config with SPEC §3's defaults (what a file that sets
  * nothing gets); the parser starts from it, and so do planner tests. */
 void config_set_defaults(struct config *c);
+/* The declared VPN of that name, NULL when none (or name is NULL). */
+const struct vpn_decl *config_find_vpn(const struct config *c, const char *name);
 /* Frees what c owns and zeroes it, for a config that is not on the heap. */
 void config_clear(struct config *c);
 

@@ -318,10 +318,7 @@ static void probe_round(struct loop *l, bool only_unprobed)
 			continue;
 		const char *host = e->name;
 		if (c->n_vpns) {
-			const struct vpn_decl *d = NULL;
-			for (size_t k = 0; k < c->n_vpns; k++)
-				if (str_eq(c->vpns[k].name, e->vpn))
-					d = &c->vpns[k];
+			const struct vpn_decl *d = config_find_vpn(c, e->vpn);
 			if (!d)
 				continue;
 			host = d->host;

@@ -130,7 +130,7 @@ enum ns_state observe_classify(const char *engine_network_mode,
 	return NS_CURRENT;
 }
 
-static const struct vpn_obs *find_vpn(const struct observed *o, const char *name)
+const struct vpn_obs *observed_vpn(const struct observed *o, const char *name)
 {
 	if (!o || !name)
 		return NULL;
@@ -264,7 +264,7 @@ static int observe_vpn(struct docker *d, const struct config *cfg, size_t i,
 		v->api_error = xstrdup("vpn container not running");
 		return 0;
 	}
-	const struct vpn_obs *p = find_vpn(prev, decl->name);
+	const struct vpn_obs *p = observed_vpn(prev, decl->name);
 	bool fresh = p && p->running && !vpn_moved(v, p) && p->ports_read_ms &&
 		     now_ms - p->ports_read_ms < cfg->health.port_check_interval_ms;
 	if (fresh)
@@ -306,11 +306,11 @@ static int observe_engine(struct docker *d, const struct docker_container *c,
 	e->host_port = label_int(c, "host.http_port");
 	e->config_hash = xstrdup(label_str(c, "acestream.config_hash"));
 
-	const struct vpn_obs *vpn = *e->vpn ? find_vpn(out, e->vpn) : NULL;
+	const struct vpn_obs *vpn = *e->vpn ? observed_vpn(out, e->vpn) : NULL;
 	const struct engine_obs *pe = find_engine(prev, c->id);
 	bool need = !pe || !pe->inspected || is_dirty(opts, c->id) ||
 		    !str_eq(pe->state, c->state) ||
-		    (*e->vpn && vpn_moved(vpn, find_vpn(prev, e->vpn)));
+		    (*e->vpn && vpn_moved(vpn, observed_vpn(prev, e->vpn)));
 	if (need) {
 		struct docker_inspect in;
 		if (opts && opts->n_engine_inspects)

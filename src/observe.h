@@ -79,6 +79,8 @@ struct observed {
 };
 
 void observed_free(struct observed *o);
+/* The observation of the VPN of that name, NULL when none. */
+const struct vpn_obs *observed_vpn(const struct observed *o, const char *name);
 void engine_obs_clear(struct engine_obs *e);
 void vpn_obs_clear(struct vpn_obs *v);
 

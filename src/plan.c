@@ -61,14 +61,6 @@ bool plan_vpn_available(const struct vpn_obs *v)
 	return v->health == HEALTH_NONE && v->api_ok;
 }
 
-static const struct vpn_obs *find_vpn_obs(const struct observed *obs, const char *name)
-{
-	for (size_t i = 0; obs && i < obs->n_vpns; i++)
-		if (str_eq(obs->vpns[i].name, name))
-			return &obs->vpns[i];
-	return NULL;
-}
-
 static bool engine_dead_state(const struct engine_obs *o)
 {
 	/* "restarting", "paused" and "removing" are transitions Docker is
@@ -115,7 +107,7 @@ static void groups_init(struct pl *c)
 		if (cfg->n_vpns) {
 			const struct vpn_decl *d = &cfg->vpns[i];
 			g->name = d->name;
-			g->vo = find_vpn_obs(c->obs, d->name);
+			g->vo = observed_vpn(c->obs, d->name);
 			g->id = g->vo && g->vo->id ? g->vo->id : "";
 			g->range = d->ports;
 			g->max = d->max_engines > 0 ? d->max_engines : range_size(d->ports);
@@ -196,9 +188,9 @@ static void engines_init(struct pl *c)
 		e->g = -1;
 		const char *v = e->o->vpn ? e->o->vpn : "";
 		if (cfg->n_vpns) {
-			for (size_t k = 0; k < cfg->n_vpns; k++)
-				if (str_eq(cfg->vpns[k].name, v))
-					e->g = (int)k;
+			const struct vpn_decl *d = config_find_vpn(cfg, v);
+			if (d)
+				e->g = (int)(d - cfg->vpns);
 		} else if (!*v) {
 			e->g = 0;
 		}
@@ -533,15 +525,11 @@ bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
 {
 	const char *w = NULL;
 	const char *v = e->vpn ? e->vpn : "";
-	bool declared = false;
-	for (size_t i = 0; i < cfg->n_vpns; i++)
-		declared = declared || str_eq(cfg->vpns[i].name, v);
-	if (!cfg->n_vpns)
-		declared = !*v;
+	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
 	const struct plan_engine_mem *m = plan_memory_engine(mem, e->id);
 	if (!declared)
 		w = "vpn not declared";
-	else if (*v && !plan_vpn_available(find_vpn_obs(obs, v)))
+	else if (*v && !plan_vpn_available(observed_vpn(obs, v)))
 		w = "vpn unavailable";
 	else if (!e->running || (e->state && !str_eq(e->state, "running")))
 		w = "not running";

@@ -111,14 +111,6 @@ void plan_memory_vpn_restarted(struct plan_memory *m, const struct config *cfg,
 	v->next_restart_allowed_ms = now_ms + delay;
 }
 
-static const struct vpn_obs *find_vpn_obs(const struct observed *obs, const char *name)
-{
-	for (size_t i = 0; obs && i < obs->n_vpns; i++)
-		if (str_eq(obs->vpns[i].name, name))
-			return &obs->vpns[i];
-	return NULL;
-}
-
 void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
 			 const struct observed *obs, int64_t now_ms)
 {
@@ -128,7 +120,7 @@ void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
 		return;
 	for (size_t i = 0; i < cfg->n_vpns; i++) {
 		const char *name = cfg->vpns[i].name;
-		const struct vpn_obs *vo = find_vpn_obs(obs, name);
+		const struct vpn_obs *vo = observed_vpn(obs, name);
 		struct plan_vpn_mem *v = plan_memory_vpn_get(m, name);
 		bool avail = vo && plan_vpn_available(vo);
 		v->seen = true;
@@ -156,10 +148,7 @@ void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
 	}
 	/* VPNs no longer declared. */
 	for (size_t i = 0; i < m->n_vpns;) {
-		bool declared = false;
-		for (size_t j = 0; j < cfg->n_vpns; j++)
-			declared = declared || str_eq(cfg->vpns[j].name, m->vpns[i].name);
-		if (declared) {
+		if (config_find_vpn(cfg, m->vpns[i].name)) {
 			i++;
 			continue;
 		}

@@ -8,22 +8,6 @@
 #include "publish.h"
 #include "util.h"
 
-static const struct vpn_decl *decl_of(const struct config *c, const char *vpn)
-{
-	for (size_t i = 0; vpn && i < c->n_vpns; i++)
-		if (str_eq(c->vpns[i].name, vpn))
-			return &c->vpns[i];
-	return NULL;
-}
-
-static const struct vpn_obs *obs_of(const struct observed *o, const char *vpn)
-{
-	for (size_t i = 0; vpn && i < o->n_vpns; i++)
-		if (str_eq(o->vpns[i].name, vpn))
-			return &o->vpns[i];
-	return NULL;
-}
-
 static int engine_cmp(const void *a, const void *b)
 {
 	const struct snap_engine *x = a, *y = b;
@@ -36,7 +20,7 @@ static void fill_engine(struct snap_engine *se, const struct reconciler *r,
 			const struct engine_obs *e)
 {
 	const struct config *c = r->cfg;
-	const struct vpn_decl *d = decl_of(c, e->vpn);
+	const struct vpn_decl *d = config_find_vpn(c, e->vpn);
 	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
 	const char *why = NULL;
 	se->name = xstrdup(e->name ? e->name : "");
@@ -61,7 +45,7 @@ static void fill_engine(struct snap_engine *se, const struct reconciler *r,
 
 static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const struct vpn_decl *d)
 {
-	const struct vpn_obs *v = obs_of(&r->obs, d->name);
+	const struct vpn_obs *v = observed_vpn(&r->obs, d->name);
 	const struct plan_vpn_mem *m = plan_memory_vpn(&r->mem, d->name);
 	sv->name = xstrdup(d->name);
 	sv->container_id = xstrdup(v && v->id ? v->id : "");

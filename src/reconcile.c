@@ -102,14 +102,6 @@ void reconciler_mark_dirty(struct reconciler *r, const char *id)
 	r->dirty[r->n_dirty++] = xstrdup(id);
 }
 
-static const struct vpn_obs *find_vpn(const struct observed *o, const char *name)
-{
-	for (size_t i = 0; i < o->n_vpns; i++)
-		if (str_eq(o->vpns[i].name, name))
-			return &o->vpns[i];
-	return NULL;
-}
-
 static const char *vpn_state_word(const struct vpn_obs *v)
 {
 	if (!v || !v->exists)
@@ -137,7 +129,7 @@ static void log_transitions(const struct reconciler *r, const struct observed *n
 		return;
 	for (size_t i = 0; i < now->n_vpns; i++) {
 		const struct vpn_obs *v = &now->vpns[i];
-		const struct vpn_obs *p = was ? find_vpn(was, v->name) : NULL;
+		const struct vpn_obs *p = was ? observed_vpn(was, v->name) : NULL;
 		const char *from = p ? vpn_state_word(p) : "unknown";
 		const char *to = vpn_state_word(v);
 		if (strcmp(from, to) != 0)
