@@ -93,7 +93,7 @@ struct snapshot *publish_build(const struct reconciler *r, const struct plan *p)
 	cJSON_Delete(cj);
 	text_hash(s->config_json, s->config_hash);
 	s->config_source = xstrdup(r->config_path);
-	s->last_reload_ms = r->last_reload_ms;
+	s->last_reload_ms = r->metrics.last_reload_success_ms;
 	s->last_reload_error = r->last_reload_error ? xstrdup(r->last_reload_error) : NULL;
 	s->api_key = c->api.api_key ? xstrdup(c->api.api_key) : NULL;
 

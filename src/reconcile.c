@@ -21,9 +21,8 @@ struct reconciler *reconciler_new(const char *config_path)
 	struct reconciler *r = xcalloc(1, sizeof *r);
 	r->config_path = xstrdup(config_path);
 	r->cfg = cfg;
-	r->last_reload_ms = now_wall_ms();
 	r->metrics.reloads_ok = 1;
-	r->metrics.last_reload_success_ms = r->last_reload_ms;
+	r->metrics.last_reload_success_ms = now_wall_ms();
 	plan_memory_init(&r->mem);
 	return r;
 }
@@ -87,9 +86,8 @@ int reconciler_reload(struct reconciler *r, const char *buf, size_t len)
 	r->cfg = c;
 	free(r->last_reload_error);
 	r->last_reload_error = NULL;
-	r->last_reload_ms = now_wall_ms();
 	r->metrics.reloads_ok++;
-	r->metrics.last_reload_success_ms = r->last_reload_ms;
+	r->metrics.last_reload_success_ms = now_wall_ms();
 	return 0;
 }
 
@@ -195,11 +193,9 @@ int reconciler_pass(struct reconciler *r, bool apply, struct plan *out)
 			 "target", LOG_INT(out->target));
 		free(res);
 	}
-	r->passes++;
 	r->last_pass_ms = now;
-	r->last_pass_duration_us = (now_mono_ms() - t0) * 1000;
 	if (apply) {
-		double secs = (double)r->last_pass_duration_us / 1e6;
+		double secs = (double)(now_mono_ms() - t0) / 1000.0;
 		r->metrics.reconcile_total++;
 		r->metrics.duration_count++;
 		r->metrics.duration_sum_s += secs;

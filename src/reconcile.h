@@ -26,12 +26,11 @@ struct reconciler {
 	char **dirty;
 	size_t n_dirty, cap_dirty;
 	/* Bookkeeping for logs, /config and metrics. */
-	uint64_t passes;
-	int64_t last_pass_ms;
-	int64_t last_pass_duration_us;
-	int64_t last_reload_ms;   /* wall clock of the last successful load */
+	int64_t last_pass_ms;     /* wall clock of the last pass */
 	char *last_reload_error;  /* NULL after a good reload */
-	struct snap_metrics metrics; /* cumulative, copied into each snapshot */
+	/* Cumulative, copied into each snapshot; last_reload_success_ms is
+	 * also when the config in force was loaded. */
+	struct snap_metrics metrics;
 };
 
 /* Loads the config at path (diagnostics printed to stderr); NULL when
