@@ -58,7 +58,6 @@ struct loop {
 	struct docker *events_docker; /* the events stream's own client */
 	int64_t events_retry_ms;
 	bool stop;
-	bool force_reload;
 	/* HTTP API and what feeds it. */
 	struct snapshot_store store;
 	struct api *api;
@@ -345,13 +344,25 @@ static int64_t tick_interval_ms(const struct config *c)
 	return ms > 100 ? ms : 100;
 }
 
-static void reload(struct loop *l)
+/* What follows from the config in force: the periodic timers, the API's
+ * address, a pass with it. At start-up and after every good reload. */
+static void config_in_force(struct loop *l)
+{
+	int64_t t = tick_interval_ms(l->r->cfg);
+	timer_arm(l->tick_fd, t, t);
+	t = l->r->cfg->engine.health_interval_ms;
+	timer_arm(l->probe_tick_fd, t, t);
+	api_ensure(l);
+	pass_soon(l, 0);
+}
+
+/* force (SIGHUP): reload even when the bytes did not change. */
+static void reload(struct loop *l, bool force)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	if (l->force_reload)
+	if (force)
 		watch_forget(l->watch);
-	l->force_reload = false;
 	int rc = watch_read_if_changed(l->watch, &buf, &len);
 	if (rc < 0) {
 		log_error("config file unreadable; keeping the config in force",
@@ -367,12 +378,7 @@ static void reload(struct loop *l)
 			events_close(l); /* reopened below against the new host */
 		if (!l->events)
 			events_open(l);
-		int64_t t = tick_interval_ms(l->r->cfg);
-		timer_arm(l->tick_fd, t, t);
-		t = l->r->cfg->engine.health_interval_ms;
-		timer_arm(l->probe_tick_fd, t, t);
-		api_ensure(l);
-		pass_soon(l, 0);
+		config_in_force(l);
 	}
 	/* /config shows the reload error (or its absence) at once. */
 	publish(l);
@@ -389,8 +395,7 @@ static void handle_signal(struct loop *l)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading config", "file", l->r->config_path);
-			l->force_reload = true;
-			reload(l);
+			reload(l, true);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -474,13 +479,8 @@ int loop_run(struct reconciler *r)
 	log_info("daemon started", "config", r->config_path, "instance", r->cfg->instance,
 		 "docker", r->cfg->docker_host, "vpns", LOG_INT(r->cfg->n_vpns));
 	events_open(&l);
-	int64_t t = tick_interval_ms(r->cfg);
-	timer_arm(l.tick_fd, t, t);
-	t = r->cfg->engine.health_interval_ms;
-	timer_arm(l.probe_tick_fd, t, t);
-	publish(&l);
-	api_ensure(&l);
-	pass_soon(&l, 0);
+	publish(&l); /* /healthz and /readyz answer before the first pass */
+	config_in_force(&l);
 
 	while (!l.stop) {
 		struct epoll_event evs[32];
@@ -503,7 +503,7 @@ int loop_run(struct reconciler *r)
 				break;
 			case TAG_DEBOUNCE:
 				timer_ack(l.debounce_fd);
-				reload(&l);
+				reload(&l, false);
 				break;
 			case TAG_PASS:
 			case TAG_TICK:
