@@ -41,6 +41,12 @@ two_vpn_config $B 2 10 0 rolled | awk -v v="$it_id-v2" '
 gone() { [ "$(count_on_vpn "$it_id-v2")" -eq 0 ] && [ "$(count_on_vpn "$it_id-v1")" -eq 2 ]; }
 check "removing a VPN removes its engines; the other VPN takes the target" wait_for 30 gone
 
+# SIGHUP reloads even when the file did not change.
+n=$(grep -c 'msg="config reloaded"' "$it_daemon_log")
+kill -HUP "$it_daemon_pid"
+check "SIGHUP forces a reload of the unchanged file" \
+	wait_for 10 cond "[ \$(grep -c 'msg=\"config reloaded\"' '$it_daemon_log') -gt $n ]"
+
 before=$(running_count)
 stop_daemon
 eq "SIGTERM: daemon exits 0" "$it_daemon_rc" 0
