@@ -20,13 +20,6 @@ const char *action_result_str(enum action_result r)
 	return (unsigned)r < ARRAY_LEN(result_names) ? result_names[r] : "?";
 }
 
-const char *apply_backoff_key(const struct action *a)
-{
-	if (a->kind == ACT_CREATE || a->kind == ACT_RESTART_VPN || !a->id)
-		return a->name;
-	return a->id;
-}
-
 static int stop_timeout_s(const struct config *cfg)
 {
 	return (int)((cfg->engine.stop_timeout_ms + 999) / 1000);
@@ -202,7 +195,7 @@ static bool prerequisites_ok(const struct plan *p, const struct apply_result *re
 static void record(const struct config *cfg, const struct action *a, const struct apply_result *r,
 		   struct plan_memory *mem, int64_t now_ms)
 {
-	const char *key = apply_backoff_key(a);
+	const char *key = plan_backoff_key(a);
 	const char *target = a->name ? a->name : (a->id ? a->id : "?");
 	if (r->result == RESULT_OK) {
 		log_info("action done", "action", action_kind_str(a->kind), "container", target,

@@ -43,8 +43,4 @@ void apply_run(const struct config *cfg, const struct plan *p,
 	       struct plan_memory *mem, int64_t now_ms,
 	       struct apply_result *results, struct apply_stats *stats);
 
-/* The back-off key plan.h expects for an action (name for creates and VPN
- * restarts, container ID for engine actions). */
-const char *apply_backoff_key(const struct action *a);
-
 #endif

@@ -427,7 +427,7 @@ static void emit_all(struct pl *c)
 	free(at);
 }
 
-static const char *backoff_key(const struct action *a)
+const char *plan_backoff_key(const struct action *a)
 {
 	if (a->kind == ACT_CREATE || a->kind == ACT_RESTART_VPN || !a->id)
 		return a->name;
@@ -444,7 +444,7 @@ static void filter_backoff(struct pl *c)
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
 	for (size_t i = 0; i < out->n; i++) {
-		int64_t until = plan_memory_backoff_until(c->mem, backoff_key(&out->v[i]));
+		int64_t until = plan_memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
 		if (until > c->now) {
 			drop[i] = true;
 			create_dropped = create_dropped || out->v[i].kind == ACT_CREATE;

@@ -172,6 +172,10 @@ struct action {
 	struct engine_spec *spec; /* ACT_CREATE, ACT_RECREATE; NULL otherwise */
 };
 
+/* The back-off key of an action's object (rule 9): the container name for
+ * creates and VPN restarts, the container ID for other engine actions. */
+const char *plan_backoff_key(const struct action *a);
+
 struct plan_note {
 	char *vpn;     /* "" for fleet-wide notes */
 	char *text;
