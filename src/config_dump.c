@@ -181,11 +181,7 @@ struct hash {
 
 static void hash_bytes(struct hash *hs, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		hs->h ^= b[i];
-		hs->h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
-	}
+	hs->h = fnv1a64(hs->h, p, n);
 }
 
 /* "tag=LEN:VALUE;" - the length prefix keeps fields from running into each
@@ -239,7 +235,7 @@ static void hash_kvs(struct hash *hs, const char *tag, const struct kv *v, size_
 void config_engine_hash(const struct config *c, char out[17])
 {
 	const struct engine_decl *e = &c->engine;
-	struct hash hs = { 0xcbf29ce484222325ULL };
+	struct hash hs = { FNV1A64_INIT };
 	hash_field(&hs, "v", "1");
 	hash_field(&hs, "image", e->image);
 	hash_field(&hs, "name_prefix", e->name_prefix);

@@ -69,11 +69,7 @@ static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const stru
  * in force does. */
 static void text_hash(const char *s, char out[17])
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
+	uint64_t h = fnv1a64(FNV1A64_INIT, s, strlen(s));
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 

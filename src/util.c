@@ -270,6 +270,16 @@ int64_t parse_rfc3339_ms(const char *s)
 	return t * 1000 + ms;
 }
 
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 bool secret_eq(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

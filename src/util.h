@@ -54,6 +54,11 @@ int64_t now_wall_ms(void);
  * 0 for Docker's zero time "0001-01-01T00:00:00Z". */
 int64_t parse_rfc3339_ms(const char *s);
 
+/* FNV-1a 64 over n bytes, continuing from h (start with FNV1A64_INIT):
+ * the cheap, stable content hash of config and file fingerprints. */
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
+
 /* Constant-time comparison of two secrets (length leaks, content does not). */
 bool secret_eq(const char *a, const char *b);
 

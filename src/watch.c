@@ -120,23 +120,13 @@ bool watch_drain(struct watch *w)
 	return any;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 int watch_read_if_changed(struct watch *w, char **out, size_t *outlen)
 {
 	size_t len;
 	char *buf = read_file(w->path, 16 << 20, &len);
 	if (!buf)
 		return -1;
-	uint64_t h = fnv1a(buf, len);
+	uint64_t h = fnv1a64(FNV1A64_INIT, buf, len);
 	if (w->have_hash && h == w->last_hash) {
 		free(buf);
 		return 0;

@@ -92,6 +92,17 @@ START_TEST(strbuf_grows_and_stays_terminated)
 }
 END_TEST
 
+START_TEST(fnv1a64_known_vectors_and_continuation)
+{
+	ck_assert_uint_eq(fnv1a64(FNV1A64_INIT, "", 0), 0xcbf29ce484222325ULL);
+	ck_assert_uint_eq(fnv1a64(FNV1A64_INIT, "a", 1), 0xaf63dc4c8601ec8cULL);
+	ck_assert_uint_eq(fnv1a64(FNV1A64_INIT, "foobar", 6), 0x85944171f73967e8ULL);
+	/* Hashing in pieces equals hashing the whole. */
+	ck_assert_uint_eq(fnv1a64(fnv1a64(FNV1A64_INIT, "foo", 3), "bar", 3),
+			  fnv1a64(FNV1A64_INIT, "foobar", 6));
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -101,6 +112,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, secret_eq_compares_whole_secret);
 	tcase_add_test(tc, xasprintf_and_grow);
 	tcase_add_test(tc, strbuf_grows_and_stays_terminated);
+	tcase_add_test(tc, fnv1a64_known_vectors_and_continuation);
 	suite_add_tcase(s, tc);
 	return s;
 }
