@@ -1,6 +1,7 @@
-# mk/plan.mk - the pure reconciler (plan_compute) and its table-driven tests.
-libace_a_SOURCES += src/plan.c src/plan_place.c src/plan_mem.c src/plan_out.c \
-	src/plan.h src/plan_int.h
+# mk/plan.mk - the pure reconciler (plan_compute), the memory the daemon keeps
+# for it between passes (memory.c), and their table-driven tests.
+libace_a_SOURCES += src/plan.c src/plan_place.c src/plan_out.c \
+	src/plan.h src/plan_int.h src/memory.c src/memory.h
 check_PROGRAMS += tests/unit/test_plan
 TESTS += tests/unit/test_plan
 tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/plan_fixtures.c tests/unit/plan_fixtures.h

@@ -40,7 +40,7 @@ struct apply_stats {
  * plan.h says) and succeeded ones cleared; VPN restarts are recorded.
  */
 void apply_run(const struct config *cfg, const struct plan *p,
-	       struct plan_memory *mem, int64_t now_ms,
+	       struct memory *mem, int64_t now_ms,
 	       struct apply_result *results, struct apply_stats *stats);
 
 #endif

@@ -222,7 +222,7 @@ static void sync_streams(struct loop *l)
 	for (size_t i = 0; i < r->obs.n_engines; i++) {
 		const char *id = r->obs.engines[i].id;
 		ids[i] = id;
-		plan_memory_set_streams(&r->mem, id, streams_count(&l->streams, id));
+		memory_set_streams(&r->mem, id, streams_count(&l->streams, id));
 	}
 	if (r->have_obs && r->obs.docker_ok)
 		streams_retain(&l->streams, ids, r->obs.n_engines);
@@ -285,11 +285,11 @@ static void probe_done(const char *id, bool ok, void *ud)
 {
 	struct loop *l = ud;
 	struct reconciler *r = l->r;
-	const struct plan_engine_mem *before = plan_memory_engine(&r->mem, id);
+	const struct memory_engine *before = memory_engine(&r->mem, id);
 	bool was_ok = before && before->probed && before->probe_ok;
 	bool first = !before || !before->probed;
-	plan_memory_probe(&r->mem, id, ok);
-	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, id);
+	memory_probe(&r->mem, id, ok);
+	const struct memory_engine *m = memory_engine(&r->mem, id);
 	if (ok != was_ok || first) {
 		const char *name = id;
 		for (size_t i = 0; i < r->obs.n_engines; i++)
@@ -322,7 +322,7 @@ static void probe_round(struct loop *l, bool only_unprobed)
 				continue;
 			host = d->host;
 		}
-		const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
+		const struct memory_engine *m = memory_engine(&r->mem, e->id);
 		if (only_unprobed && m && m->probed)
 			continue;
 		int port = e->host_port ? e->host_port : e->http_port;

@@ -150,7 +150,7 @@ static void groups_init(struct pl *c)
 	 * stalling. Other failures (image missing...) keep the port: moving on
 	 * would only fail again elsewhere. */
 	for (size_t i = 0; c->mem && i < c->mem->n_backoffs; i++) {
-		const struct plan_backoff *b = &c->mem->backoffs[i];
+		const struct memory_backoff *b = &c->mem->backoffs[i];
 		long long np = 0;
 		if (!b->name_taken || b->until_ms <= c->now || strncmp(b->key, prefix, plen) != 0 ||
 		    b->key[plen] != '-' || !parse_int(b->key + plen + 1, 1, 65535, &np))
@@ -194,7 +194,7 @@ static void engines_init(struct pl *c)
 		} else if (!*v) {
 			e->g = 0;
 		}
-		const struct plan_engine_mem *m = plan_memory_engine(c->mem, e->o->id);
+		const struct memory_engine *m = memory_engine(c->mem, e->o->id);
 		e->streams = m ? m->streams : 0;
 		e->drift = !str_eq(e->o->config_hash, c->hash);
 		c->ord[i] = i;
@@ -249,7 +249,7 @@ struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port
 }
 
 /* Rule 2: unavailable VPNs get nothing new; after vpn_restart_after one
- * restart, then exponential back-off (armed by plan_memory_vpn_restarted). */
+ * restart, then exponential back-off (armed by memory_vpn_restarted). */
 static void rule_vpn_down(struct pl *c)
 {
 	const struct config *cfg = c->cfg;
@@ -271,7 +271,7 @@ static void rule_vpn_down(struct pl *c)
 		}
 		if (cfg->health.vpn_restart_after_ms <= 0)
 			continue;
-		const struct plan_vpn_mem *vm = plan_memory_vpn(c->mem, g->name);
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
 		if (!vm || vm->unavailable_since_ms == 0)
 			continue;
 		int64_t down = c->now - vm->unavailable_since_ms;
@@ -296,7 +296,7 @@ static void rule_stale(struct pl *c)
 		struct pl_group *g = &c->g[gi];
 		if (!g->available)
 			continue;
-		const struct plan_vpn_mem *vm = plan_memory_vpn(c->mem, g->name);
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
 		bool reconnect = g->name[0] && cfg->health.restart_engines_on_reconnect &&
 				 vm && vm->was_unavailable;
 		/* Idle engines first: pass 0 handles idle, pass 1 busy. */
@@ -335,8 +335,8 @@ static void rule_stale(struct pl *c)
 		int n_failing = 0;
 		for (size_t i = 0; i < c->ne; i++) {
 			const struct pl_eng *e = &c->e[i];
-			const struct plan_engine_mem *m = e->g == (int)gi && !e->dead ?
-				plan_memory_engine(c->mem, e->o->id) : NULL;
+			const struct memory_engine *m = e->g == (int)gi && !e->dead ?
+				memory_engine(c->mem, e->o->id) : NULL;
 			if (m && m->probed && m->probe_ok)
 				some_ok = true;
 			else if (m && fails > 0 && m->probe_failures >= fails)
@@ -352,7 +352,7 @@ static void rule_stale(struct pl *c)
 			struct pl_eng *e = &c->e[i];
 			if (e->g != (int)gi || e->dead || e->acted)
 				continue;
-			const struct plan_engine_mem *m = plan_memory_engine(c->mem, e->o->id);
+			const struct memory_engine *m = memory_engine(c->mem, e->o->id);
 			if (!m || m->probe_failures < fails)
 				continue;
 			e->dead = true;
@@ -444,7 +444,7 @@ static void filter_backoff(struct pl *c)
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
 	for (size_t i = 0; i < out->n; i++) {
-		int64_t until = plan_memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
+		int64_t until = memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
 		if (until > c->now) {
 			drop[i] = true;
 			create_dropped = create_dropped || out->v[i].kind == ACT_CREATE;
@@ -482,7 +482,7 @@ static void filter_backoff(struct pl *c)
 }
 
 size_t plan_compute(const struct config *cfg, const struct observed *obs,
-		    const struct plan_memory *mem, int64_t now_ms, struct plan *out)
+		    const struct memory *mem, int64_t now_ms, struct plan *out)
 {
 	plan_init(out);
 	if (!obs || !obs->docker_ok) {
@@ -520,13 +520,13 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 }
 
 bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
-			 const struct plan_memory *mem, const struct engine_obs *e,
+			 const struct memory *mem, const struct engine_obs *e,
 			 const char **why)
 {
 	const char *w = NULL;
 	const char *v = e->vpn ? e->vpn : "";
 	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
-	const struct plan_engine_mem *m = plan_memory_engine(mem, e->id);
+	const struct memory_engine *m = memory_engine(mem, e->id);
 	if (!declared)
 		w = "vpn not declared";
 	else if (*v && !plan_vpn_available(observed_vpn(obs, v)))

@@ -55,7 +55,7 @@ struct pl_list {
 struct pl {
 	const struct config *cfg;
 	const struct observed *obs;
-	const struct plan_memory *mem;
+	const struct memory *mem;
 	int64_t now;
 	char hash[17];
 	struct pl_group *g;

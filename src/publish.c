@@ -21,7 +21,7 @@ static void fill_engine(struct snap_engine *se, const struct reconciler *r,
 {
 	const struct config *c = r->cfg;
 	const struct vpn_decl *d = config_find_vpn(c, e->vpn);
-	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
+	const struct memory_engine *m = memory_engine(&r->mem, e->id);
 	const char *why = NULL;
 	se->name = xstrdup(e->name ? e->name : "");
 	se->id = xstrdup(e->id ? e->id : "");
@@ -46,7 +46,7 @@ static void fill_engine(struct snap_engine *se, const struct reconciler *r,
 static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const struct vpn_decl *d)
 {
 	const struct vpn_obs *v = observed_vpn(&r->obs, d->name);
-	const struct plan_vpn_mem *m = plan_memory_vpn(&r->mem, d->name);
+	const struct memory_vpn *m = memory_vpn(&r->mem, d->name);
 	sv->name = xstrdup(d->name);
 	sv->container_id = xstrdup(v && v->id ? v->id : "");
 	sv->exists = v && v->exists;

@@ -23,7 +23,7 @@ struct reconciler *reconciler_new(const char *config_path)
 	r->cfg = cfg;
 	r->metrics.reloads_ok = 1;
 	r->metrics.last_reload_success_ms = now_wall_ms();
-	plan_memory_init(&r->mem);
+	memory_init(&r->mem);
 	return r;
 }
 
@@ -35,7 +35,7 @@ void reconciler_free(struct reconciler *r)
 	docker_free(r->docker);
 	free(r->docker_host);
 	observed_free(&r->obs);
-	plan_memory_free(&r->mem);
+	memory_free(&r->mem);
 	for (size_t i = 0; i < r->n_dirty; i++)
 		free(r->dirty[i]);
 	free(r->dirty);
@@ -174,7 +174,7 @@ int reconciler_pass(struct reconciler *r, bool apply, struct plan *out)
 	r->n_dirty = 0;
 
 	log_transitions(r, &obs);
-	plan_memory_observe(&r->mem, r->cfg, &obs, now);
+	memory_observe(&r->mem, r->cfg, &obs, now);
 	observed_free(&r->obs);
 	r->obs = obs;
 	r->have_obs = true;

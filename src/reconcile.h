@@ -21,7 +21,7 @@ struct reconciler {
 	char *docker_host;       /* cfg->docker_host the client was made for */
 	struct observed obs;     /* last observation */
 	bool have_obs;
-	struct plan_memory mem;
+	struct memory mem;
 	/* Engine IDs touched by Docker events since the last pass. */
 	char **dirty;
 	size_t n_dirty, cap_dirty;

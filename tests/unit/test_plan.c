@@ -1,4 +1,4 @@
-/* test_plan.c - unit tests of the pure reconciler (plan.c, plan_mem.c,
+/* test_plan.c - unit tests of the pure reconciler (plan.c, memory.c,
  * plan_out.c): one named test per rule of SPEC §5, table-driven where it fits. */
 #include "config-auto.h"
 
@@ -83,7 +83,7 @@ START_TEST(rule2_unavailable_vpn_engines_left_running_and_hidden)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
-	plan_memory_probe(&f.mem, "e19000", true);
+	memory_probe(&f.mem, "e19000", true);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	ck_assert(fx_has_note(&f.plan, "2 engines left running"));
@@ -140,20 +140,20 @@ START_TEST(rule2_restart_backoff_doubles_up_to_cap)
 	for (size_t i = 0; i < ARRAY_LEN(gaps); i++) {
 		fx_plan(&f, t);
 		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 1);
-		plan_memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", t);
-		ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, t + gaps[i]);
+		memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", t);
+		ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, t + gaps[i]);
 		fx_plan(&f, t + gaps[i] - 1);
 		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 0);
 		ck_assert(fx_has_note(&f.plan, "back-off"));
 		t += gaps[i];
 	}
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->restarts, 5);
 	/* Back to healthy resets the back-off but not the total. */
 	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
 	fx_plan(&f, t);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->backoff_level, 0);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, 0);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->backoff_level, 0);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, 0);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->restarts, 5);
 	fx_free(&f);
 }
 END_TEST
@@ -279,7 +279,7 @@ START_TEST(rule3_vpn_container_restart_is_not_a_reconnect)
 	v->health = HEALTH_HEALTHY;
 	v->started_at_ms = 5000;
 	fx_plan(&f, FX_NOW + 5000);
-	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->was_unavailable);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
 }
@@ -931,12 +931,12 @@ START_TEST(rule7_probe_failures_remove_engine)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
-	plan_memory_probe(&f.mem, "e19000", true); /* it fails alone */
-	plan_memory_probe(&f.mem, "e19001", false);
-	plan_memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19000", true); /* it fails alone */
+	memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19001", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
-	plan_memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19001", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_str_eq(S(&f), "remove acestream-19001, create acestream-19002");
 	ck_assert(strstr(f.plan.v[0].reason, "3 consecutive probes"));
@@ -944,7 +944,7 @@ START_TEST(rule7_probe_failures_remove_engine)
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19001"), &why));
 	ck_assert_str_eq(why, "probe failing");
 	/* A success resets the count. */
-	plan_memory_probe(&f.mem, "e19001", true);
+	memory_probe(&f.mem, "e19001", true);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
@@ -958,7 +958,7 @@ START_TEST(rule7_probe_failures_ignored_while_vpn_down)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
 	fx_engine(&f, "gluetun", 19000);
 	for (int i = 0; i < 5; i++)
-		plan_memory_probe(&f.mem, "e19000", false);
+		memory_probe(&f.mem, "e19000", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
@@ -1006,7 +1006,7 @@ START_TEST(rule9_backoff_skips_action_and_dependents)
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
 	v->fwd_port = 61234;
-	plan_memory_backoff(&f.mem, "acestream-19002", FX_NOW + 5000, "image pull failed");
+	memory_backoff(&f.mem, "acestream-19002", FX_NOW + 5000, "image pull failed");
 	fx_plan(&f, FX_NOW);
 	/* The forwarded create backs off, so the removal it justified waits. */
 	ck_assert_int_eq((int)f.plan.n, 0);
@@ -1028,8 +1028,8 @@ START_TEST(rule7_probe_failures_of_every_engine_keep_them)
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
 	for (int i = 0; i < 5; i++) {
-		plan_memory_probe(&f.mem, "e19000", false);
-		plan_memory_probe(&f.mem, "e19001", false);
+		memory_probe(&f.mem, "e19000", false);
+		memory_probe(&f.mem, "e19001", false);
 	}
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
@@ -1047,8 +1047,8 @@ START_TEST(rule9_name_taken_create_moves_to_next_free_port)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_OFF);
 	fx_engine(&f, "gluetun", 19000);
 	f.cfg.replicas.min = 3;
-	plan_memory_backoff_fail(&f.mem, "acestream-19001", FX_NOW, 2000, 60000, "HTTP 409: Conflict");
-	plan_memory_backoff_name_taken(&f.mem, "acestream-19001");
+	memory_backoff_fail(&f.mem, "acestream-19001", FX_NOW, 2000, 60000, "HTTP 409: Conflict");
+	memory_backoff_name_taken(&f.mem, "acestream-19001");
 	fx_plan(&f, FX_NOW + 10);
 	ck_assert_str_eq(S(&f), "create acestream-19002, create acestream-19003");
 	/* Once the back-off is over, the port is offered again. */
@@ -1060,20 +1060,20 @@ END_TEST
 
 START_TEST(rule9_backoff_wait_doubles_and_is_forgotten)
 {
-	struct plan_memory m;
-	plan_memory_init(&m);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 1000, 2000, 10000, "e"), 2000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 3000, 2000, 10000, "e"), 4000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 7000, 2000, 10000, "e"), 8000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 15000, 2000, 10000, "e"), 10000);
-	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 25000);
+	struct memory m;
+	memory_init(&m);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 1000, 2000, 10000, "e"), 2000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 3000, 2000, 10000, "e"), 4000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 7000, 2000, 10000, "e"), 8000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 15000, 2000, 10000, "e"), 10000);
+	ck_assert_int_eq((int)memory_backoff_until(&m, "k"), 25000);
 	/* Quiet for a whole further wait after it expired: forgotten. */
 	struct config cfg = { 0 };
 	struct observed obs = { .docker_ok = true };
-	plan_memory_observe(&m, &cfg, &obs, 35000);
-	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 0);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 35000, 2000, 10000, "e"), 2000);
-	plan_memory_free(&m);
+	memory_observe(&m, &cfg, &obs, 35000);
+	ck_assert_int_eq((int)memory_backoff_until(&m, "k"), 0);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 35000, 2000, 10000, "e"), 2000);
+	memory_free(&m);
 }
 END_TEST
 
@@ -1356,30 +1356,30 @@ START_TEST(memory_observe_tracks_outage_and_forgets_gone)
 	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_streams(&f, 19000, 2);
-	plan_memory_set_streams(&f.mem, "gone", 1);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
-	ck_assert_ptr_null(plan_memory_engine(&f.mem, "gone"));
-	ck_assert_int_eq(plan_memory_engine(&f.mem, "e19000")->streams, 2);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, 0);
+	memory_set_streams(&f.mem, "gone", 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
+	ck_assert_ptr_null(memory_engine(&f.mem, "gone"));
+	ck_assert_int_eq(memory_engine(&f.mem, "e19000")->streams, 2);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, 0);
 	v->health = HEALTH_UNHEALTHY;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 1);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 2);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, FX_NOW + 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 2);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, FX_NOW + 1);
 	/* Docker down: memory untouched. */
 	f.obs.docker_ok = false;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 3);
-	ck_assert_ptr_nonnull(plan_memory_engine(&f.mem, "e19000"));
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 3);
+	ck_assert_ptr_nonnull(memory_engine(&f.mem, "e19000"));
 	f.obs.docker_ok = true;
 	v->health = HEALTH_HEALTHY;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 4);
-	ck_assert(plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 5);
-	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 4);
+	ck_assert(memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 5);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->was_unavailable);
 	/* Back-offs expire. */
-	plan_memory_backoff(&f.mem, "x", FX_NOW + 10, NULL);
-	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), FX_NOW + 10);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 10);
-	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), 0);
+	memory_backoff(&f.mem, "x", FX_NOW + 10, NULL);
+	ck_assert_int_eq(memory_backoff_until(&f.mem, "x"), FX_NOW + 10);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 10);
+	ck_assert_int_eq(memory_backoff_until(&f.mem, "x"), 0);
 	fx_free(&f);
 }
 END_TEST
@@ -1393,7 +1393,7 @@ START_TEST(visibility_reasons)
 	const char *why = NULL;
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
 	ck_assert_str_eq(why, "not probed yet");
-	plan_memory_probe(&f.mem, "e19000", true);
+	memory_probe(&f.mem, "e19000", true);
 	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
 	e->ns = NS_STALE_RESTART;
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));

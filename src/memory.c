@@ -1,25 +1,26 @@
-/* plan_mem.c - the planner's in-memory notes between passes (struct
- * plan_memory): VPN outages and restart back-off, engine streams and probes. */
+/* memory.c - what the daemon remembers between passes (struct memory): VPN
+ * outages and restart back-off, engine streams and probes, action back-offs. */
 #include "config-auto.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "memory.h"
+#include "plan.h" /* plan_vpn_available: rule 1 decides what "down" means */
 #include "util.h"
 
-void plan_memory_init(struct plan_memory *m)
+void memory_init(struct memory *m)
 {
 	memset(m, 0, sizeof *m);
 }
 
-static void vpn_mem_clear(struct plan_vpn_mem *v)
+static void vpn_mem_clear(struct memory_vpn *v)
 {
 	free(v->name);
 	free(v->down_id);
 }
 
-void plan_memory_free(struct plan_memory *m)
+void memory_free(struct memory *m)
 {
 	if (!m)
 		return;
@@ -37,7 +38,7 @@ void plan_memory_free(struct plan_memory *m)
 	memset(m, 0, sizeof *m);
 }
 
-struct plan_vpn_mem *plan_memory_vpn(const struct plan_memory *m, const char *name)
+struct memory_vpn *memory_vpn(const struct memory *m, const char *name)
 {
 	if (!m || !name)
 		return NULL;
@@ -47,9 +48,9 @@ struct plan_vpn_mem *plan_memory_vpn(const struct plan_memory *m, const char *na
 	return NULL;
 }
 
-struct plan_vpn_mem *plan_memory_vpn_get(struct plan_memory *m, const char *name)
+struct memory_vpn *memory_vpn_get(struct memory *m, const char *name)
 {
-	struct plan_vpn_mem *v = plan_memory_vpn(m, name);
+	struct memory_vpn *v = memory_vpn(m, name);
 	if (v)
 		return v;
 	grow(&m->vpns, &m->cap_vpns, m->n_vpns + 1, sizeof *m->vpns);
@@ -59,7 +60,7 @@ struct plan_vpn_mem *plan_memory_vpn_get(struct plan_memory *m, const char *name
 	return v;
 }
 
-struct plan_engine_mem *plan_memory_engine(const struct plan_memory *m, const char *id)
+struct memory_engine *memory_engine(const struct memory *m, const char *id)
 {
 	if (!m || !id)
 		return NULL;
@@ -69,9 +70,9 @@ struct plan_engine_mem *plan_memory_engine(const struct plan_memory *m, const ch
 	return NULL;
 }
 
-struct plan_engine_mem *plan_memory_engine_get(struct plan_memory *m, const char *id)
+struct memory_engine *memory_engine_get(struct memory *m, const char *id)
 {
-	struct plan_engine_mem *e = plan_memory_engine(m, id);
+	struct memory_engine *e = memory_engine(m, id);
 	if (e)
 		return e;
 	grow(&m->engines, &m->cap_engines, m->n_engines + 1, sizeof *m->engines);
@@ -81,23 +82,23 @@ struct plan_engine_mem *plan_memory_engine_get(struct plan_memory *m, const char
 	return e;
 }
 
-void plan_memory_set_streams(struct plan_memory *m, const char *id, int streams)
+void memory_set_streams(struct memory *m, const char *id, int streams)
 {
-	plan_memory_engine_get(m, id)->streams = streams < 0 ? 0 : streams;
+	memory_engine_get(m, id)->streams = streams < 0 ? 0 : streams;
 }
 
-void plan_memory_probe(struct plan_memory *m, const char *id, bool ok)
+void memory_probe(struct memory *m, const char *id, bool ok)
 {
-	struct plan_engine_mem *e = plan_memory_engine_get(m, id);
+	struct memory_engine *e = memory_engine_get(m, id);
 	e->probed = true;
 	e->probe_ok = ok;
 	e->probe_failures = ok ? 0 : e->probe_failures + 1;
 }
 
-void plan_memory_vpn_restarted(struct plan_memory *m, const struct config *cfg,
+void memory_vpn_restarted(struct memory *m, const struct config *cfg,
 			       const char *vpn, int64_t now_ms)
 {
-	struct plan_vpn_mem *v = plan_memory_vpn_get(m, vpn);
+	struct memory_vpn *v = memory_vpn_get(m, vpn);
 	v->restarts++;
 	v->backoff_level++;
 	v->last_restart_ms = now_ms;
@@ -111,7 +112,7 @@ void plan_memory_vpn_restarted(struct plan_memory *m, const struct config *cfg,
 	v->next_restart_allowed_ms = now_ms + delay;
 }
 
-void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
+void memory_observe(struct memory *m, const struct config *cfg,
 			 const struct observed *obs, int64_t now_ms)
 {
 	/* Without Docker we know nothing new: forgetting engines now would lose
@@ -121,7 +122,7 @@ void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
 	for (size_t i = 0; i < cfg->n_vpns; i++) {
 		const char *name = cfg->vpns[i].name;
 		const struct vpn_obs *vo = observed_vpn(obs, name);
-		struct plan_vpn_mem *v = plan_memory_vpn_get(m, name);
+		struct memory_vpn *v = memory_vpn_get(m, name);
 		bool avail = vo && plan_vpn_available(vo);
 		v->seen = true;
 		if (!avail) {
@@ -179,7 +180,7 @@ void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
 	}
 }
 
-void plan_memory_backoff(struct plan_memory *m, const char *key,
+void memory_backoff(struct memory *m, const char *key,
 			 int64_t until_ms, const char *error)
 {
 	for (size_t i = 0; i < m->n_backoffs; i++) {
@@ -193,7 +194,7 @@ void plan_memory_backoff(struct plan_memory *m, const char *key,
 		return;
 	}
 	grow(&m->backoffs, &m->cap_backoffs, m->n_backoffs + 1, sizeof *m->backoffs);
-	struct plan_backoff *b = &m->backoffs[m->n_backoffs++];
+	struct memory_backoff *b = &m->backoffs[m->n_backoffs++];
 	b->key = xstrdup(key);
 	b->until_ms = until_ms;
 	b->wait_ms = 0;
@@ -201,14 +202,14 @@ void plan_memory_backoff(struct plan_memory *m, const char *key,
 	b->error = error ? xstrdup(error) : NULL;
 }
 
-void plan_memory_backoff_name_taken(struct plan_memory *m, const char *name)
+void memory_backoff_name_taken(struct memory *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_backoffs; i++)
 		if (str_eq(m->backoffs[i].key, name))
 			m->backoffs[i].name_taken = true;
 }
 
-int64_t plan_memory_backoff_fail(struct plan_memory *m, const char *key, int64_t now_ms,
+int64_t memory_backoff_fail(struct memory *m, const char *key, int64_t now_ms,
 				 int64_t min_ms, int64_t max_ms, const char *error)
 {
 	int64_t wait = min_ms;
@@ -217,14 +218,14 @@ int64_t plan_memory_backoff_fail(struct plan_memory *m, const char *key, int64_t
 			wait = m->backoffs[i].wait_ms * 2;
 	if (wait > max_ms)
 		wait = max_ms;
-	plan_memory_backoff(m, key, now_ms + wait, error);
+	memory_backoff(m, key, now_ms + wait, error);
 	for (size_t i = 0; i < m->n_backoffs; i++)
 		if (str_eq(m->backoffs[i].key, key))
 			m->backoffs[i].wait_ms = wait;
 	return wait;
 }
 
-void plan_memory_backoff_clear(struct plan_memory *m, const char *key)
+void memory_backoff_clear(struct memory *m, const char *key)
 {
 	for (size_t i = 0; i < m->n_backoffs; i++) {
 		if (!str_eq(m->backoffs[i].key, key))
@@ -236,7 +237,7 @@ void plan_memory_backoff_clear(struct plan_memory *m, const char *key)
 	}
 }
 
-int64_t plan_memory_backoff_until(const struct plan_memory *m, const char *key)
+int64_t memory_backoff_until(const struct memory *m, const char *key)
 {
 	for (size_t i = 0; m && key && i < m->n_backoffs; i++)
 		if (str_eq(m->backoffs[i].key, key))

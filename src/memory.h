@@ -1,0 +1,107 @@
+/* memory.h - what the daemon remembers between passes (never persisted): VPN
+ * outages and restart back-off, engine streams and probes, action back-offs. */
+#ifndef ACE_MEMORY_H
+#define ACE_MEMORY_H
+
+/* The daemon owns this memory and updates it (memory_observe, stream events,
+ * probes, apply results); the planner only reads it. Not <memory.h>: the
+ * build puts src/ first on the include path. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "observe.h"
+
+/* One declared VPN. Everything here can be lost on restart: the worst case is
+ * one VPN restart happening a little later than it otherwise would. */
+struct memory_vpn {
+	char *name;
+	int64_t unavailable_since_ms; /* 0 = available (or never seen) */
+	/* Set by memory_observe on the pass where the VPN came back from
+	 * unavailable while its container kept the same ID and StartedAt (an
+	 * internal Gluetun reconnect); cleared on the next observation. */
+	bool was_unavailable;
+	int restarts;        /* total docker restarts issued (metrics) */
+	int backoff_level;   /* restarts during the current outage */
+	int64_t last_restart_ms;
+	int64_t next_restart_allowed_ms; /* 0 = no back-off pending */
+	/* Container identity when it became unavailable: tells a Gluetun
+	 * reconnect (same) from a container restart/re-create (different). */
+	char *down_id;
+	int64_t down_started_at_ms;
+	bool seen;           /* observed at least once */
+};
+
+/* One engine container, by ID. */
+struct memory_engine {
+	char *id;
+	int streams;         /* active streams; busy when > 0 */
+	int probe_failures;  /* consecutive failed probes */
+	bool probe_ok;       /* last probe answered */
+	bool probed;         /* at least one probe result */
+};
+
+/* Rule 9: the apply layer records objects whose last action failed; the
+ * planner leaves them alone until `until_ms` (see plan_compute). Keys are a
+ * container name (creates), a container ID (engine actions) or a VPN name. */
+struct memory_backoff {
+	char *key;
+	int64_t until_ms;
+	int64_t wait_ms; /* the last wait, doubled on the next failure */
+	/* Docker refused a create because a container we do not own has the
+	 * name: the planner offers the next free port meanwhile. */
+	bool name_taken;
+	char *error; /* last error, for the plan's note; may be NULL */
+};
+
+struct memory {
+	struct memory_vpn *vpns;
+	size_t n_vpns, cap_vpns;
+	struct memory_engine *engines;
+	size_t n_engines, cap_engines;
+	struct memory_backoff *backoffs;
+	size_t n_backoffs, cap_backoffs;
+};
+
+void memory_init(struct memory *m);
+void memory_free(struct memory *m);
+
+/* Folds a new observation into m (pure: `now_ms` is the caller's clock):
+ * VPN unavailable-since and reconnect detection, back-off reset when a VPN is
+ * available again, forgets engines and VPNs that no longer exist. */
+void memory_observe(struct memory *m, const struct config *cfg,
+			 const struct observed *obs, int64_t now_ms);
+
+/* Lookups; the *_get variants create the entry. */
+struct memory_vpn *memory_vpn(const struct memory *m, const char *name);
+struct memory_vpn *memory_vpn_get(struct memory *m, const char *name);
+struct memory_engine *memory_engine(const struct memory *m, const char *id);
+struct memory_engine *memory_engine_get(struct memory *m, const char *id);
+
+/* Stream events and probe results for one engine. */
+void memory_set_streams(struct memory *m, const char *id, int streams);
+void memory_probe(struct memory *m, const char *id, bool ok);
+
+/* Records that a VPN restart was issued at now_ms and arms the next one:
+ * vpn_restart_after * 2^n (n = restarts in this outage), capped at
+ * vpn_restart_backoff_max. */
+void memory_vpn_restarted(struct memory *m, const struct config *cfg,
+			       const char *vpn, int64_t now_ms);
+
+/* Rule 9 hooks for the apply layer. until_ms <= now clears it. */
+void memory_backoff(struct memory *m, const char *key,
+			 int64_t until_ms, const char *error);
+void memory_backoff_clear(struct memory *m, const char *key);
+/* Records one more failure of key at now_ms: waits min_ms the first time,
+ * then twice the previous wait, up to max_ms. An entry is forgotten once a
+ * further wait has passed after it expired without a new failure. Returns
+ * the wait. */
+int64_t memory_backoff_fail(struct memory *m, const char *key, int64_t now_ms,
+				 int64_t min_ms, int64_t max_ms, const char *error);
+/* Marks a backing-off create as refused for its name (HTTP 409). */
+void memory_backoff_name_taken(struct memory *m, const char *name);
+int64_t memory_backoff_until(const struct memory *m, const char *key);
+
+#endif
