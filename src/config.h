@@ -93,6 +93,11 @@ struct config {
 		int64_t vpn_restart_after_ms;       /* 60s, 0 = never */
 		int64_t vpn_restart_backoff_max_ms; /* 10m */
 		bool restart_engines_on_reconnect;  /* true */
+		/* Flap damping (issue 8): a VPN's share moves to the others
+		 * once it has been unavailable this long, and comes back (with
+		 * its reconnect restarts) once available again this long. */
+		int64_t failover_after_ms;          /* 15s */
+		int64_t recover_after_ms;           /* 15s */
 	} health;
 	struct {
 		char *listen;       /* default 127.0.0.1:8000 */
