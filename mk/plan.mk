@@ -7,3 +7,12 @@ TESTS += tests/unit/test_plan
 tests_unit_test_plan_SOURCES = tests/unit/test_plan.c tests/unit/plan_fixtures.c tests/unit/plan_fixtures.h
 tests_unit_test_plan_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_plan_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# `make bench` also builds the planner benchmark; bench/run-plan-bench.sh runs
+# it next to the same benchmark built against main's planner.
+EXTRA_PROGRAMS += bench/plan_bench
+bench_plan_bench_SOURCES = bench/plan_bench.c
+bench_plan_bench_LDADD = $(ACE_LIBS)
+CLEANFILES += bench/plan_bench
+EXTRA_DIST += bench/run-plan-bench.sh
+bench: bench/plan_bench$(EXEEXT)

@@ -2,6 +2,8 @@
  * outages and restart back-off, engine streams and probes, action back-offs. */
 #include "config-auto.h"
 
+#include <errno.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,78 +11,202 @@
 #include "plan.h" /* plan_vpn_available: rule 1 decides what "down" means */
 #include "util.h"
 
+/* ---- sets keyed by their first member (tsearch) ---- */
+
+/* Every entry type starts with its key (char *), so an entry pointer is
+ * also a pointer to its key, and the address of a `const char *` is a
+ * lookup key. */
+static int set_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void *set_find(const struct memory_set *s, const char *key)
+{
+	if (!s || !key || !s->root)
+		return NULL;
+	void *const *node = tfind(&key, &s->root, set_cmp);
+	return node ? *node : NULL;
+}
+
+/* Adds a zeroed entry of size sz whose key is a copy of key (not present). */
+static void *set_add(struct memory_set *s, const char *key, size_t sz)
+{
+	char **e = xcalloc(1, sz);
+	*e = xstrdup(key);
+	if (!tsearch(e, &s->root, set_cmp))
+		fatal("out of memory");
+	grow(&s->v, &s->cap, s->n + 1, sizeof *s->v);
+	s->v[s->n++] = e;
+	return e;
+}
+
+/* Forgets v[i] (the last entry takes its place); the caller frees it. */
+static void set_del_at(struct memory_set *s, size_t i)
+{
+	tdelete(s->v[i], &s->root, set_cmp);
+	s->v[i] = s->v[--s->n];
+}
+
+static void set_del(struct memory_set *s, void *e)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == e) {
+			set_del_at(s, i);
+			return;
+		}
+}
+
+static void set_free(struct memory_set *s, void (*entry_free)(void *))
+{
+	/* Every entry is in the tree exactly once. */
+	tdestroy(s->root, entry_free);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- engines by ID (hsearch_r) ---- */
+
+/* An engine entry with what only this file uses: the mark of the last
+ * observation that saw it, and its key stored in the same allocation. */
+struct engine_node {
+	struct memory_engine e; /* first: a node pointer is an entry pointer */
+	unsigned seen;
+	char id[];
+};
+
+/* Rebuilds the table for at least `want` entries at most half full: open
+ * addressing degrades as it fills, and hsearch_r cannot delete. */
+static void engines_reindex(struct memory_engines *t, size_t want)
+{
+	if (t->index_size)
+		hdestroy_r(&t->index);
+	memset(&t->index, 0, sizeof t->index);
+	t->index_size = 2 * want + 64;
+	if (!hcreate_r(t->index_size, &t->index))
+		fatal("out of memory");
+	for (size_t i = 0; i < t->n; i++) {
+		ENTRY item = { .key = t->v[i]->id, .data = t->v[i] }, *r;
+		if (!hsearch_r(item, ENTER, &r, &t->index))
+			fatal("engine index: %s", strerror(errno));
+	}
+}
+
+static struct memory_engine *engines_add(struct memory_engines *t, const char *id)
+{
+	if (2 * (t->n + 1) > t->index_size)
+		engines_reindex(t, 2 * (t->n + 1));
+	size_t len = strlen(id) + 1;
+	struct engine_node *node = xcalloc(1, sizeof *node + len);
+	memcpy(node->id, id, len);
+	node->e.id = node->id;
+	node->seen = t->seen;
+	grow(&t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n++] = &node->e;
+	ENTRY item = { .key = node->id, .data = node }, *r;
+	if (!hsearch_r(item, ENTER, &r, &t->index))
+		fatal("engine index: %s", strerror(errno));
+	return &node->e;
+}
+
+/* Engines that are gone: one lookup per observed engine marks the living,
+ * one sweep forgets the rest, one rebuild re-indexes what is left. */
+static void engines_forget_gone(struct memory_engines *t, const struct observed *obs)
+{
+	if (!t->n)
+		return;
+	unsigned mark = ++t->seen;
+	for (size_t j = 0; j < obs->n_engines; j++) {
+		ENTRY item = { .key = obs->engines[j].id }, *r = NULL;
+		if (item.key && hsearch_r(item, FIND, &r, &t->index))
+			((struct engine_node *)r->data)->seen = mark;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (((struct engine_node *)t->v[i])->seen == mark)
+			t->v[n++] = t->v[i];
+		else
+			free(t->v[i]);
+	}
+	if (n == t->n)
+		return;
+	t->n = n;
+	engines_reindex(t, n);
+}
+
+static void engines_free(struct memory_engines *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	if (t->index_size)
+		hdestroy_r(&t->index);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- lifetime ---- */
+
 void memory_init(struct memory *m)
 {
 	memset(m, 0, sizeof *m);
 }
 
-static void vpn_mem_clear(struct memory_vpn *v)
+static void vpn_entry_free(void *p)
 {
+	struct memory_vpn *v = p;
 	free(v->name);
 	free(v->down_id);
+	free(v);
+}
+
+static void backoff_entry_free(void *p)
+{
+	struct memory_backoff *b = p;
+	free(b->key);
+	free(b->error);
+	free(b);
 }
 
 void memory_free(struct memory *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_vpns; i++)
-		vpn_mem_clear(&m->vpns[i]);
-	for (size_t i = 0; i < m->n_engines; i++)
-		free(m->engines[i].id);
-	for (size_t i = 0; i < m->n_backoffs; i++) {
-		free(m->backoffs[i].key);
-		free(m->backoffs[i].error);
-	}
-	free(m->vpns);
-	free(m->engines);
-	free(m->backoffs);
+	set_free(&m->vpns, vpn_entry_free);
+	engines_free(&m->engines);
+	set_free(&m->backoffs, backoff_entry_free);
 	memset(m, 0, sizeof *m);
 }
 
+/* ---- lookups ---- */
+
 struct memory_vpn *memory_vpn(const struct memory *m, const char *name)
 {
-	if (!m || !name)
-		return NULL;
-	for (size_t i = 0; i < m->n_vpns; i++)
-		if (str_eq(m->vpns[i].name, name))
-			return &m->vpns[i];
-	return NULL;
+	return m ? set_find(&m->vpns, name) : NULL;
 }
 
 struct memory_vpn *memory_vpn_get(struct memory *m, const char *name)
 {
 	struct memory_vpn *v = memory_vpn(m, name);
-	if (v)
-		return v;
-	grow(&m->vpns, &m->cap_vpns, m->n_vpns + 1, sizeof *m->vpns);
-	v = &m->vpns[m->n_vpns++];
-	memset(v, 0, sizeof *v);
-	v->name = xstrdup(name);
-	return v;
+	return v ? v : set_add(&m->vpns, name, sizeof *v);
 }
 
 struct memory_engine *memory_engine(const struct memory *m, const char *id)
 {
-	if (!m || !id)
+	if (!m || !id || !m->engines.index_size)
 		return NULL;
-	for (size_t i = 0; i < m->n_engines; i++)
-		if (str_eq(m->engines[i].id, id))
-			return &m->engines[i];
-	return NULL;
+	ENTRY item = { .key = (char *)id }, *r = NULL;
+	/* FIND only reads the table; hsearch_r just lacks a const variant. */
+	struct hsearch_data *h = (struct hsearch_data *)&m->engines.index;
+	return hsearch_r(item, FIND, &r, h) ? r->data : NULL;
 }
 
 struct memory_engine *memory_engine_get(struct memory *m, const char *id)
 {
 	struct memory_engine *e = memory_engine(m, id);
-	if (e)
-		return e;
-	grow(&m->engines, &m->cap_engines, m->n_engines + 1, sizeof *m->engines);
-	e = &m->engines[m->n_engines++];
-	memset(e, 0, sizeof *e);
-	e->id = xstrdup(id);
-	return e;
+	return e ? e : engines_add(&m->engines, id);
 }
+
+/* ---- engines: streams and probes ---- */
 
 void memory_set_streams(struct memory *m, const char *id, int streams)
 {
@@ -95,8 +221,10 @@ void memory_probe(struct memory *m, const char *id, bool ok)
 	e->probe_failures = ok ? 0 : e->probe_failures + 1;
 }
 
+/* ---- VPNs ---- */
+
 void memory_vpn_restarted(struct memory *m, const struct config *cfg,
-			       const char *vpn, int64_t now_ms)
+			  const char *vpn, int64_t now_ms)
 {
 	struct memory_vpn *v = memory_vpn_get(m, vpn);
 	v->restarts++;
@@ -112,135 +240,117 @@ void memory_vpn_restarted(struct memory *m, const struct config *cfg,
 	v->next_restart_allowed_ms = now_ms + delay;
 }
 
+static void observe_vpn(struct memory_vpn *v, const struct vpn_obs *vo, int64_t now_ms)
+{
+	bool avail = vo && plan_vpn_available(vo);
+	v->seen = true;
+	if (!avail) {
+		v->was_unavailable = false;
+		if (v->unavailable_since_ms == 0) {
+			v->unavailable_since_ms = now_ms ? now_ms : 1;
+			free(v->down_id);
+			v->down_id = xstrdup(vo && vo->id ? vo->id : "");
+			v->down_started_at_ms = vo ? vo->started_at_ms : 0;
+		}
+		return;
+	}
+	/* Back from an outage: a Gluetun-internal reconnect keeps the
+	 * container (same ID and StartedAt), so engines still look attached
+	 * but their connections died with the tunnel. */
+	v->was_unavailable = v->unavailable_since_ms != 0 &&
+			     str_eq(v->down_id, vo->id ? vo->id : "") &&
+			     v->down_started_at_ms == vo->started_at_ms;
+	v->unavailable_since_ms = 0;
+	v->backoff_level = 0;
+	v->next_restart_allowed_ms = 0;
+	free(v->down_id);
+	v->down_id = NULL;
+}
+
+/* ---- one observation ---- */
+
 void memory_observe(struct memory *m, const struct config *cfg,
-			 const struct observed *obs, int64_t now_ms)
+		    const struct observed *obs, int64_t now_ms)
 {
 	/* Without Docker we know nothing new: forgetting engines now would lose
 	 * their stream counts for no reason. */
 	if (!obs || !obs->docker_ok)
 		return;
-	for (size_t i = 0; i < cfg->n_vpns; i++) {
-		const char *name = cfg->vpns[i].name;
-		const struct vpn_obs *vo = observed_vpn(obs, name);
-		struct memory_vpn *v = memory_vpn_get(m, name);
-		bool avail = vo && plan_vpn_available(vo);
-		v->seen = true;
-		if (!avail) {
-			v->was_unavailable = false;
-			if (v->unavailable_since_ms == 0) {
-				v->unavailable_since_ms = now_ms ? now_ms : 1;
-				free(v->down_id);
-				v->down_id = xstrdup(vo && vo->id ? vo->id : "");
-				v->down_started_at_ms = vo ? vo->started_at_ms : 0;
-			}
-			continue;
-		}
-		/* Back from an outage: a Gluetun-internal reconnect keeps the
-		 * container (same ID and StartedAt), so engines still look
-		 * attached but their connections died with the tunnel. */
-		v->was_unavailable = v->unavailable_since_ms != 0 &&
-				     str_eq(v->down_id, vo->id ? vo->id : "") &&
-				     v->down_started_at_ms == vo->started_at_ms;
-		v->unavailable_since_ms = 0;
-		v->backoff_level = 0;
-		v->next_restart_allowed_ms = 0;
-		free(v->down_id);
-		v->down_id = NULL;
-	}
+	for (size_t i = 0; i < cfg->n_vpns; i++)
+		observe_vpn(memory_vpn_get(m, cfg->vpns[i].name),
+			    observed_vpn(obs, cfg->vpns[i].name), now_ms);
 	/* VPNs no longer declared. */
-	for (size_t i = 0; i < m->n_vpns;) {
-		if (config_find_vpn(cfg, m->vpns[i].name)) {
+	for (size_t i = 0; i < m->vpns.n;) {
+		struct memory_vpn *v = m->vpns.v[i];
+		if (config_find_vpn(cfg, v->name)) {
 			i++;
 			continue;
 		}
-		vpn_mem_clear(&m->vpns[i]);
-		m->vpns[i] = m->vpns[--m->n_vpns];
+		set_del_at(&m->vpns, i);
+		vpn_entry_free(v);
 	}
-	/* Engines that are gone. */
-	for (size_t i = 0; i < m->n_engines;) {
-		bool present = false;
-		for (size_t j = 0; j < obs->n_engines && !present; j++)
-			present = str_eq(obs->engines[j].id, m->engines[i].id);
-		if (present) {
-			i++;
-			continue;
-		}
-		free(m->engines[i].id);
-		m->engines[i] = m->engines[--m->n_engines];
-	}
+	engines_forget_gone(&m->engines, obs);
 	/* Expired back-offs, kept one more wait so a repeated failure doubles it. */
-	for (size_t i = 0; i < m->n_backoffs;) {
-		if (m->backoffs[i].until_ms + m->backoffs[i].wait_ms > now_ms) {
+	for (size_t i = 0; i < m->backoffs.n;) {
+		struct memory_backoff *b = m->backoffs.v[i];
+		if (b->until_ms + b->wait_ms > now_ms) {
 			i++;
 			continue;
 		}
-		free(m->backoffs[i].key);
-		free(m->backoffs[i].error);
-		m->backoffs[i] = m->backoffs[--m->n_backoffs];
+		set_del_at(&m->backoffs, i);
+		backoff_entry_free(b);
 	}
 }
 
-void memory_backoff(struct memory *m, const char *key,
-			 int64_t until_ms, const char *error)
+/* ---- back-offs (rule 9) ---- */
+
+const struct memory_backoff *memory_backoff_find(const struct memory *m, const char *key)
 {
-	for (size_t i = 0; i < m->n_backoffs; i++) {
-		if (!str_eq(m->backoffs[i].key, key))
-			continue;
-		m->backoffs[i].until_ms = until_ms;
-		m->backoffs[i].wait_ms = 0;
-		m->backoffs[i].name_taken = false;
-		free(m->backoffs[i].error);
-		m->backoffs[i].error = error ? xstrdup(error) : NULL;
-		return;
-	}
-	grow(&m->backoffs, &m->cap_backoffs, m->n_backoffs + 1, sizeof *m->backoffs);
-	struct memory_backoff *b = &m->backoffs[m->n_backoffs++];
-	b->key = xstrdup(key);
+	return m ? set_find(&m->backoffs, key) : NULL;
+}
+
+void memory_backoff(struct memory *m, const char *key, int64_t until_ms, const char *error)
+{
+	struct memory_backoff *b = set_find(&m->backoffs, key);
+	if (!b)
+		b = set_add(&m->backoffs, key, sizeof *b);
 	b->until_ms = until_ms;
 	b->wait_ms = 0;
 	b->name_taken = false;
+	free(b->error);
 	b->error = error ? xstrdup(error) : NULL;
 }
 
 void memory_backoff_name_taken(struct memory *m, const char *name)
 {
-	for (size_t i = 0; i < m->n_backoffs; i++)
-		if (str_eq(m->backoffs[i].key, name))
-			m->backoffs[i].name_taken = true;
+	struct memory_backoff *b = set_find(&m->backoffs, name);
+	if (b)
+		b->name_taken = true;
 }
 
 int64_t memory_backoff_fail(struct memory *m, const char *key, int64_t now_ms,
-				 int64_t min_ms, int64_t max_ms, const char *error)
+			    int64_t min_ms, int64_t max_ms, const char *error)
 {
-	int64_t wait = min_ms;
-	for (size_t i = 0; i < m->n_backoffs; i++)
-		if (str_eq(m->backoffs[i].key, key) && m->backoffs[i].wait_ms > 0)
-			wait = m->backoffs[i].wait_ms * 2;
+	const struct memory_backoff *old = set_find(&m->backoffs, key);
+	int64_t wait = old && old->wait_ms > 0 ? old->wait_ms * 2 : min_ms;
 	if (wait > max_ms)
 		wait = max_ms;
 	memory_backoff(m, key, now_ms + wait, error);
-	for (size_t i = 0; i < m->n_backoffs; i++)
-		if (str_eq(m->backoffs[i].key, key))
-			m->backoffs[i].wait_ms = wait;
+	((struct memory_backoff *)set_find(&m->backoffs, key))->wait_ms = wait;
 	return wait;
 }
 
 void memory_backoff_clear(struct memory *m, const char *key)
 {
-	for (size_t i = 0; i < m->n_backoffs; i++) {
-		if (!str_eq(m->backoffs[i].key, key))
-			continue;
-		free(m->backoffs[i].key);
-		free(m->backoffs[i].error);
-		m->backoffs[i] = m->backoffs[--m->n_backoffs];
+	struct memory_backoff *b = set_find(&m->backoffs, key);
+	if (!b)
 		return;
-	}
+	set_del(&m->backoffs, b);
+	backoff_entry_free(b);
 }
 
 int64_t memory_backoff_until(const struct memory *m, const char *key)
 {
-	for (size_t i = 0; m && key && i < m->n_backoffs; i++)
-		if (str_eq(m->backoffs[i].key, key))
-			return m->backoffs[i].until_ms;
-	return 0;
+	const struct memory_backoff *b = memory_backoff_find(m, key);
+	return b ? b->until_ms : 0;
 }

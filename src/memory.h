@@ -7,6 +7,7 @@
  * probes, apply results); the planner only reads it. Not <memory.h>: the
  * build puts src/ first on the include path. */
 
+#include <search.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,13 +57,30 @@ struct memory_backoff {
 	char *error; /* last error, for the plan's note; may be NULL */
 };
 
+/* A set of entries keyed by their first member (a string). Each entry is
+ * allocated on its own, so a pointer handed out stays valid until the entry
+ * is forgotten; `v` lists them (in no particular order) for iteration. */
+struct memory_set {
+	void **v;
+	size_t n, cap;
+	void *root;              /* tsearch(3) tree over the keys */
+};
+
+/* Engines, the one set as large as the fleet: found by ID in a hsearch_r(3)
+ * table (Docker IDs are random hex, which its hash spreads well), rebuilt
+ * when entries are forgotten or it passes half full. */
+struct memory_engines {
+	struct memory_engine **v;
+	size_t n, cap;
+	struct hsearch_data index;
+	size_t index_size;       /* 0: no table yet */
+	unsigned seen;           /* mark of the last observation (memory.c) */
+};
+
 struct memory {
-	struct memory_vpn *vpns;
-	size_t n_vpns, cap_vpns;
-	struct memory_engine *engines;
-	size_t n_engines, cap_engines;
-	struct memory_backoff *backoffs;
-	size_t n_backoffs, cap_backoffs;
+	struct memory_set vpns;       /* struct memory_vpn */
+	struct memory_engines engines;
+	struct memory_set backoffs;   /* struct memory_backoff */
 };
 
 void memory_init(struct memory *m);
@@ -72,9 +90,10 @@ void memory_free(struct memory *m);
  * VPN unavailable-since and reconnect detection, back-off reset when a VPN is
  * available again, forgets engines and VPNs that no longer exist. */
 void memory_observe(struct memory *m, const struct config *cfg,
-			 const struct observed *obs, int64_t now_ms);
+		    const struct observed *obs, int64_t now_ms);
 
-/* Lookups; the *_get variants create the entry. */
+/* Lookups, O(1) for engines and O(log n) otherwise; the *_get variants
+ * create the entry. */
 struct memory_vpn *memory_vpn(const struct memory *m, const char *name);
 struct memory_vpn *memory_vpn_get(struct memory *m, const char *name);
 struct memory_engine *memory_engine(const struct memory *m, const char *id);
@@ -88,20 +107,21 @@ void memory_probe(struct memory *m, const char *id, bool ok);
  * vpn_restart_after * 2^n (n = restarts in this outage), capped at
  * vpn_restart_backoff_max. */
 void memory_vpn_restarted(struct memory *m, const struct config *cfg,
-			       const char *vpn, int64_t now_ms);
+			  const char *vpn, int64_t now_ms);
 
 /* Rule 9 hooks for the apply layer. until_ms <= now clears it. */
-void memory_backoff(struct memory *m, const char *key,
-			 int64_t until_ms, const char *error);
+void memory_backoff(struct memory *m, const char *key, int64_t until_ms, const char *error);
 void memory_backoff_clear(struct memory *m, const char *key);
 /* Records one more failure of key at now_ms: waits min_ms the first time,
  * then twice the previous wait, up to max_ms. An entry is forgotten once a
  * further wait has passed after it expired without a new failure. Returns
  * the wait. */
 int64_t memory_backoff_fail(struct memory *m, const char *key, int64_t now_ms,
-				 int64_t min_ms, int64_t max_ms, const char *error);
+			    int64_t min_ms, int64_t max_ms, const char *error);
 /* Marks a backing-off create as refused for its name (HTTP 409). */
 void memory_backoff_name_taken(struct memory *m, const char *name);
 int64_t memory_backoff_until(const struct memory *m, const char *key);
+/* The back-off of key, NULL when none. */
+const struct memory_backoff *memory_backoff_find(const struct memory *m, const char *key);
 
 #endif

@@ -86,9 +86,50 @@ bool pl_eng_idle(const struct pl_eng *e)
 
 /* ---- setup ---- */
 
-static void mark_used(struct pl_group *g, int port)
+/* Groups by range.lo, for finding the group whose range holds a port.
+ * Validation keeps VPN ranges disjoint, so at most one does. */
+static int range_key_cmp(const void *key, const void *elt, void *arg)
 {
-	if (!range_contains(g->range, port))
+	int port = *(const int *)key;
+	const struct pl_group *g = &((const struct pl *)arg)->g[*(const int *)elt];
+	return port < g->range.lo ? -1 : port > g->range.hi ? 1 : 0;
+}
+
+static int by_lo_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pl *c = arg;
+	int x = c->g[*(const int *)a].range.lo, y = c->g[*(const int *)b].range.lo;
+	return x < y ? -1 : x > y;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_name *)a)->name, ((const struct pl_name *)b)->name);
+}
+
+/* glibc's bsearch takes no context argument: a small binary search over
+ * by_lo with one. */
+static struct pl_group *group_of_port(struct pl *c, int port)
+{
+	size_t lo = 0, hi = c->ng;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = range_key_cmp(&port, &c->by_lo[mid], c);
+		if (r == 0)
+			return &c->g[c->by_lo[mid]];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* hint: the group most likely to hold the port (the engine's own), or NULL. */
+static void mark_used(struct pl *c, struct pl_group *hint, int port)
+{
+	struct pl_group *g = hint && range_contains(hint->range, port) ? hint : group_of_port(c, port);
+	if (!g)
 		return;
 	unsigned char *u = &g->used[port - g->range.lo];
 	if (!*u) {
@@ -97,17 +138,45 @@ static void mark_used(struct pl_group *g, int port)
 	}
 }
 
+/* The observation of declared VPN i: observe_build keeps config order. */
+static const struct vpn_obs *obs_vpn(const struct pl *c, size_t i)
+{
+	const char *name = c->cfg->vpns[i].name;
+	if (i < c->obs->n_vpns && str_eq(c->obs->vpns[i].name, name))
+		return &c->obs->vpns[i];
+	return observed_vpn(c->obs, name);
+}
+
+/* The port an engine's name says it has ({prefix}-{port}), 0 when none.
+ * Called for every engine on every pass, hence digits read by hand rather
+ * than through strtoll. */
+static int name_port(const char *name, const char *prefix, size_t plen)
+{
+	if (!name || strncmp(name, prefix, plen) != 0 || name[plen] != '-')
+		return 0;
+	const char *d = name + plen + 1;
+	int v = 0, n = 0;
+	for (; *d >= '0' && *d <= '9' && n < 6; d++, n++)
+		v = v * 10 + (*d - '0');
+	if (*d || n == 0 || n > 5 || name[plen + 1] == '0' || v < 1 || v > 65535)
+		return 0;
+	return v;
+}
+
 static void groups_init(struct pl *c)
 {
 	const struct config *cfg = c->cfg;
 	c->ng = cfg->n_vpns ? cfg->n_vpns : 1;
 	c->g = xcalloc(c->ng, sizeof *c->g);
+	c->by_lo = xcalloc(c->ng, sizeof *c->by_lo);
+	c->names = xcalloc(c->ng, sizeof *c->names);
+	size_t ports = 0;
 	for (size_t i = 0; i < c->ng; i++) {
 		struct pl_group *g = &c->g[i];
 		if (cfg->n_vpns) {
 			const struct vpn_decl *d = &cfg->vpns[i];
 			g->name = d->name;
-			g->vo = observed_vpn(c->obs, d->name);
+			g->vo = obs_vpn(c, i);
 			g->id = g->vo && g->vo->id ? g->vo->id : "";
 			g->range = d->ports;
 			g->max = d->max_engines > 0 ? d->max_engines : range_size(d->ports);
@@ -126,37 +195,34 @@ static void groups_init(struct pl *c)
 		if (g->max > range_size(g->range))
 			g->max = range_size(g->range);
 		g->n_free = range_size(g->range);
-		g->used = xcalloc((size_t)g->n_free, 1);
+		g->next_port = g->range.lo;
+		ports += (size_t)g->n_free;
+		c->by_lo[i] = (int)i;
+		c->names[i] = (struct pl_name){ g->name, (int)i };
 	}
-	/* A port is free only if no owned container holds it, whatever its
-	 * state, label or VPN: names are {prefix}-{port} and must stay unique. */
-	const char *prefix = cfg->engine.name_prefix ? cfg->engine.name_prefix : "acestream";
-	size_t plen = strlen(prefix);
-	for (size_t i = 0; i < c->obs->n_engines; i++) {
-		const struct engine_obs *o = &c->obs->engines[i];
-		long long np = 0;
-		bool named = o->name && strncmp(o->name, prefix, plen) == 0 &&
-			     o->name[plen] == '-' && parse_int(o->name + plen + 1, 1, 65535, &np);
-		for (size_t k = 0; k < c->ng; k++) {
-			mark_used(&c->g[k], o->http_port);
-			mark_used(&c->g[k], o->host_port);
-			if (named)
-				mark_used(&c->g[k], (int)np);
-		}
+	qsort_r(c->by_lo, c->ng, sizeof *c->by_lo, by_lo_cmp, c);
+	qsort(c->names, c->ng, sizeof *c->names, name_cmp);
+	/* One allocation each for every group's port flags and slot table. */
+	c->used = xcalloc(ports ? ports : 1, 1);
+	c->slots = xcalloc(ports ? ports : 1, sizeof *c->slots);
+	size_t off = 0;
+	for (size_t i = 0; i < c->ng; i++) {
+		c->g[i].used = c->used + off;
+		c->g[i].slot = c->slots + off;
+		off += (size_t)range_size(c->g[i].range);
 	}
 	/* A port whose create Docker refused for its name (a container we do
 	 * not own holds {prefix}-{port}) is not offered while that back-off
 	 * lasts: the fleet reaches its target on the next free port instead of
 	 * stalling. Other failures (image missing...) keep the port: moving on
 	 * would only fail again elsewhere. */
-	for (size_t i = 0; c->mem && i < c->mem->n_backoffs; i++) {
-		const struct memory_backoff *b = &c->mem->backoffs[i];
-		long long np = 0;
-		if (!b->name_taken || b->until_ms <= c->now || strncmp(b->key, prefix, plen) != 0 ||
-		    b->key[plen] != '-' || !parse_int(b->key + plen + 1, 1, 65535, &np))
-			continue;
-		for (size_t k = 0; k < c->ng; k++)
-			mark_used(&c->g[k], (int)np);
+	const char *prefix = cfg->engine.name_prefix ? cfg->engine.name_prefix : "acestream";
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; c->mem && i < c->mem->backoffs.n; i++) {
+		const struct memory_backoff *b = c->mem->backoffs.v[i];
+		int np = b->name_taken && b->until_ms > c->now ? name_port(b->key, prefix, plen) : 0;
+		if (np)
+			mark_used(c, NULL, np);
 	}
 }
 
@@ -176,37 +242,92 @@ static int eng_cmp(const void *a, const void *b, void *arg)
 	return strcmp(x->o->id ? x->o->id : "", y->o->id ? y->o->id : "");
 }
 
+/* The group of an engine's VPN label, -1 when not declared. Its port
+ * almost always names the group already (its VPN's range): one string
+ * comparison confirms it instead of a search by name. */
+static int engine_group(struct pl *c, const struct engine_obs *o)
+{
+	const char *v = o->vpn ? o->vpn : "";
+	if (!c->cfg->n_vpns)
+		return *v ? -1 : 0;
+	const struct pl_group *byport = group_of_port(c, o->http_port);
+	if (byport && strcmp(byport->name, v) == 0)
+		return (int)(byport - c->g);
+	const struct pl_name key = { v, 0 };
+	const struct pl_name *n = bsearch(&key, c->names, c->ng, sizeof *c->names, name_cmp);
+	return n ? n->g : -1;
+}
+
+/*
+ * c->ord: engines by (group, http_port, name, id), whatever Docker's order.
+ * An engine's port is its slot in its group's range (SPEC §3), so the slot
+ * tables put almost every engine in place in one walk; the rest (two
+ * engines on one port, ports out of range, undeclared VPNs) are sorted with
+ * qsort_r and merged in. Each group's engines end up contiguous.
+ */
+static void engines_order(struct pl *c)
+{
+	size_t *rest = xcalloc(c->ne ? c->ne : 1, sizeof *rest);
+	size_t n_rest = 0;
+	for (size_t i = 0; i < c->ne; i++) {
+		const struct pl_eng *e = &c->e[i];
+		struct pl_group *g = e->g >= 0 ? &c->g[e->g] : NULL;
+		int port = e->o->http_port;
+		if (g && range_contains(g->range, port) && !g->slot[port - g->range.lo])
+			g->slot[port - g->range.lo] = (int)i + 1;
+		else
+			rest[n_rest++] = i;
+	}
+	qsort_r(rest, n_rest, sizeof *rest, eng_cmp, c);
+	size_t k = 0, r = 0;
+	for (size_t gi = 0; gi < c->ng; gi++) {
+		struct pl_group *g = &c->g[gi];
+		g->first = k;
+		int size = range_size(g->range);
+		for (int p = 0; p < size; p++) {
+			if (!g->slot[p])
+				continue;
+			size_t i = (size_t)g->slot[p] - 1;
+			while (r < n_rest && eng_cmp(&rest[r], &i, c) < 0)
+				c->ord[k++] = rest[r++];
+			c->ord[k++] = i;
+		}
+		while (r < n_rest && c->e[rest[r]].g == (int)gi)
+			c->ord[k++] = rest[r++];
+		g->n_eng = k - g->first;
+	}
+	while (r < n_rest)
+		c->ord[k++] = rest[r++];
+	free(rest);
+}
+
 static void engines_init(struct pl *c)
 {
-	const struct config *cfg = c->cfg;
+	const char *prefix = c->cfg->engine.name_prefix ? c->cfg->engine.name_prefix : "acestream";
+	size_t plen = strlen(prefix);
 	c->ne = c->obs->n_engines;
 	c->e = xcalloc(c->ne ? c->ne : 1, sizeof *c->e);
 	c->ord = xcalloc(c->ne ? c->ne : 1, sizeof *c->ord);
 	for (size_t i = 0; i < c->ne; i++) {
 		struct pl_eng *e = &c->e[i];
 		e->o = &c->obs->engines[i];
-		e->g = -1;
-		const char *v = e->o->vpn ? e->o->vpn : "";
-		if (cfg->n_vpns) {
-			const struct vpn_decl *d = config_find_vpn(cfg, v);
-			if (d)
-				e->g = (int)(d - cfg->vpns);
-		} else if (!*v) {
-			e->g = 0;
-		}
-		const struct memory_engine *m = memory_engine(c->mem, e->o->id);
-		e->streams = m ? m->streams : 0;
+		e->g = engine_group(c, e->o);
+		e->m = memory_engine(c->mem, e->o->id);
+		e->streams = e->m ? e->m->streams : 0;
 		e->drift = !str_eq(e->o->config_hash, c->hash);
-		c->ord[i] = i;
+		/* A port is free only if no owned container holds it, whatever
+		 * its state, label or VPN: names are {prefix}-{port} and must
+		 * stay unique. */
+		const struct engine_obs *o = e->o;
+		struct pl_group *own = e->g >= 0 ? &c->g[e->g] : NULL;
+		mark_used(c, own, o->http_port);
+		if (o->host_port != o->http_port)
+			mark_used(c, own, o->host_port);
+		int np = name_port(o->name, prefix, plen);
+		if (np && np != o->http_port && np != o->host_port)
+			mark_used(c, own, np);
 	}
-	/* Insertion sort keeps this free of qsort_r portability questions;
-	 * fleets are tens of engines. */
-	for (size_t i = 1; i < c->ne; i++)
-		for (size_t j = i; j > 0 && eng_cmp(&c->ord[j - 1], &c->ord[j], c) > 0; j--) {
-			size_t t = c->ord[j];
-			c->ord[j] = c->ord[j - 1];
-			c->ord[j - 1] = t;
-		}
+	engines_order(c);
 }
 
 /* ---- rules ---- */
@@ -258,8 +379,8 @@ static void rule_vpn_down(struct pl *c)
 		if (g->available || !g->name[0])
 			continue;
 		int n = 0;
-		for (size_t k = 0; k < c->ne; k++)
-			n += c->e[k].g == (int)i && !c->e[k].dead;
+		PL_FOR_GROUP(c, g, k, e)
+			n += !c->e[e].dead;
 		const char *st = !g->vo || !g->vo->exists ? "missing"
 			: !g->vo->running ? (g->vo->state ? g->vo->state : "not running")
 			: health_word(g->vo->health);
@@ -301,10 +422,9 @@ static void rule_stale(struct pl *c)
 				 vm && vm->was_unavailable;
 		/* Idle engines first: pass 0 handles idle, pass 1 busy. */
 		for (int pass = 0; pass < 2; pass++)
-			for (size_t k = 0; k < c->ne; k++) {
-				size_t i = c->ord[k];
+			PL_FOR_GROUP(c, g, k, i) {
 				struct pl_eng *e = &c->e[i];
-				if (e->g != (int)gi || e->dead || e->acted || pl_eng_idle(e) != (pass == 0))
+				if (e->dead || e->acted || pl_eng_idle(e) != (pass == 0))
 					continue;
 				if (g->name[0] && e->o->ns == NS_STALE_RESTART) {
 					pl_push(&c->restarts, ACT_RESTART, (int)i, (int)gi, NULL, -1,
@@ -333,10 +453,9 @@ static void rule_stale(struct pl *c)
 		 * without fixing anything. */
 		bool some_ok = false;
 		int n_failing = 0;
-		for (size_t i = 0; i < c->ne; i++) {
+		PL_FOR_GROUP(c, g, k, i) {
 			const struct pl_eng *e = &c->e[i];
-			const struct memory_engine *m = e->g == (int)gi && !e->dead ?
-				memory_engine(c->mem, e->o->id) : NULL;
+			const struct memory_engine *m = !e->dead ? e->m : NULL;
 			if (m && m->probed && m->probe_ok)
 				some_ok = true;
 			else if (m && fails > 0 && m->probe_failures >= fails)
@@ -347,12 +466,11 @@ static void rule_stale(struct pl *c)
 				"`host` and published ports; engines kept");
 			continue;
 		}
-		for (size_t k = 0; k < c->ne && fails > 0; k++) {
-			size_t i = c->ord[k];
+		PL_FOR_GROUP(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (e->g != (int)gi || e->dead || e->acted)
+			if (fails <= 0 || e->dead || e->acted)
 				continue;
-			const struct memory_engine *m = memory_engine(c->mem, e->o->id);
+			const struct memory_engine *m = e->m;
 			if (!m || m->probe_failures < fails)
 				continue;
 			e->dead = true;
@@ -403,23 +521,41 @@ static void emit_all(struct pl *c)
 	for (size_t l = 0; l < ARRAY_LEN(p0); l++)
 		for (size_t i = 0; i < p0[l]->n; i++)
 			emit(out, c, &p0[l]->v[i], 0, -1);
-	/* Creates interleaved across VPNs in declaration order (rule 4). */
-	int *at = xcalloc(c->creates.n ? c->creates.n : 1, sizeof *at);
-	size_t done = 0;
-	for (size_t round = 0; done < c->creates.n; round++)
-		for (size_t gi = 0; gi < c->ng; gi++) {
-			size_t seen = 0;
-			for (size_t i = 0; i < c->creates.n; i++) {
-				if (c->creates.v[i].g != (int)gi)
-					continue;
-				if (seen++ != round)
-					continue;
-				at[i] = (int)out->n;
-				emit(out, c, &c->creates.v[i], 0, -1);
-				done++;
-				break;
-			}
+	/* Creates interleaved across VPNs in declaration order (rule 4): one
+	 * per VPN per round, each VPN's in the order they were planned. */
+	size_t nc = c->creates.n;
+	int *at = xcalloc(nc ? nc : 1, sizeof *at);
+	size_t *start = xcalloc(c->ng + 1, sizeof *start);
+	size_t *byg = xcalloc(nc ? nc : 1, sizeof *byg);
+	for (size_t i = 0; i < nc; i++)
+		start[c->creates.v[i].g + 1]++;
+	for (size_t gi = 0; gi < c->ng; gi++)
+		start[gi + 1] += start[gi];
+	size_t *fill = xcalloc(c->ng, sizeof *fill);
+	for (size_t i = 0; i < nc; i++) {
+		size_t gi = (size_t)c->creates.v[i].g;
+		byg[start[gi] + fill[gi]++] = i;
+	}
+	/* Groups that still have creates, in declaration order. */
+	size_t *live = xcalloc(c->ng, sizeof *live), n_live = 0;
+	for (size_t gi = 0; gi < c->ng; gi++)
+		if (fill[gi])
+			live[n_live++] = gi;
+	for (size_t round = 0; n_live; round++) {
+		size_t kept = 0;
+		for (size_t j = 0; j < n_live; j++) {
+			size_t gi = live[j], i = byg[start[gi] + round];
+			at[i] = (int)out->n;
+			emit(out, c, &c->creates.v[i], 0, -1);
+			if (round + 1 < fill[gi])
+				live[kept++] = gi;
 		}
+		n_live = kept;
+	}
+	free(live);
+	free(fill);
+	free(byg);
+	free(start);
 	for (size_t i = 0; i < c->removes.n; i++) {
 		int dep = c->removes.v[i].dep;
 		emit(out, c, &c->removes.v[i], 1, dep >= 0 ? at[dep] : -1);
@@ -439,7 +575,7 @@ const char *plan_backoff_key(const struct action *a)
 static void filter_backoff(struct pl *c)
 {
 	struct plan *out = c->out;
-	if (!c->mem || !c->mem->n_backoffs || !out->n)
+	if (!c->mem || !c->mem->backoffs.n || !out->n)
 		return;
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
@@ -511,8 +647,10 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	pl_list_free(&c.recreates);
 	pl_list_free(&c.creates);
 	pl_list_free(&c.removes);
-	for (size_t i = 0; i < c.ng; i++)
-		free(c.g[i].used);
+	free(c.used);
+	free(c.slots);
+	free(c.by_lo);
+	free(c.names);
 	free(c.g);
 	free(c.e);
 	free(c.ord);

@@ -8,6 +8,7 @@
 /* One observed engine as the planner sees it during a pass. */
 struct pl_eng {
 	const struct engine_obs *o;
+	const struct memory_engine *m; /* NULL when memory knows nothing of it */
 	int g;          /* placement group, -1 when its VPN is not declared */
 	int streams;
 	bool dead;      /* removed in phase 0 (rule 7) */
@@ -34,8 +35,20 @@ struct pl_group {
 	int replacing;    /* replacements planned here this pass (rule 6 limit) */
 	bool disrupted;   /* stale/reconnect restarts or re-creates this pass */
 	unsigned char *used; /* per port of range: held by a container or a create */
+	int *slot;        /* per port of range: engine index + 1 (engines_order) */
 	int n_free;
+	int next_port;    /* no free port below this one (take_port) */
+	int n_creates;    /* creates planned here this pass */
+	/* Its engines are c->ord[first .. first + n_eng), by port. */
+	size_t first, n_eng;
 };
+
+/* Iterates the engine indices i of group g in port order (k is the
+ * position in c->ord): one group's engines without scanning the fleet. */
+#define PL_FOR_GROUP(c, g, k, i) \
+	for (size_t k = (g)->first, i; k < (g)->first + (g)->n_eng && ((i) = (c)->ord[k], 1); k++)
+#define PL_FOR_GROUP_REV(c, g, k, i) \
+	for (size_t k = (g)->first + (g)->n_eng, i; k-- > (g)->first && ((i) = (c)->ord[k], 1);)
 
 /* An action before ordering. */
 struct pl_item {
@@ -52,6 +65,12 @@ struct pl_list {
 	size_t n, cap;
 };
 
+/* A declared VPN name and its group, sorted by name for bsearch. */
+struct pl_name {
+	const char *name;
+	int g;
+};
+
 struct pl {
 	const struct config *cfg;
 	const struct observed *obs;
@@ -60,6 +79,10 @@ struct pl {
 	char hash[17];
 	struct pl_group *g;
 	size_t ng;
+	int *by_lo;              /* group indices by range.lo */
+	struct pl_name *names;   /* ng entries */
+	unsigned char *used;     /* every group's used[] */
+	int *slots;              /* every group's slot[] */
 	struct pl_eng *e;
 	size_t ne;
 	size_t *ord; /* engine indices by (group, http_port, name) */

@@ -12,14 +12,95 @@
 /* SPEC §3: an engine's HTTP port is the lowest free port of its range. */
 static int take_port(struct pl_group *g)
 {
-	for (int p = g->range.lo; p <= g->range.hi; p++) {
+	/* Ports only get taken during a pass, so the search resumes where the
+	 * last one stopped. */
+	for (int p = g->next_port; p <= g->range.hi; p++) {
 		if (g->used[p - g->range.lo])
 			continue;
 		g->used[p - g->range.lo] = 1;
 		g->n_free--;
+		g->next_port = p + 1;
 		return p;
 	}
+	g->next_port = g->range.hi + 1;
 	return 0;
+}
+
+/* The share of group i at water level L: its busy engines, or L within
+ * its max_engines. */
+static int level_share(const struct pl_group *g, int level)
+{
+	int s = level < g->max ? level : g->max;
+	return s > g->busy ? s : g->busy;
+}
+
+static long level_sum(const struct pl *c, int level)
+{
+	long sum = 0;
+	for (size_t i = 0; i < c->ng; i++)
+		if (c->g[i].available)
+			sum += level_share(&c->g[i], level);
+	return sum;
+}
+
+/* Order of the VPNs that get one engine more than the level: the one that
+ * already has more engines first, then declaration order. */
+static int tie_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pl *c = arg;
+	int x = *(const int *)a, y = *(const int *)b;
+	if (c->g[x].alive != c->g[y].alive)
+		return c->g[x].alive > c->g[y].alive ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rule 4's spread, as if engines were handed out one at a time to the VPN
+ * with the smallest share (busy engines are a floor; ties go to the VPN that
+ * already has more engines, so an odd target does not make two VPNs trade
+ * an engine every pass), but computed per level: the highest level L whose
+ * total fits in t, then one more for the first VPNs in tie order.
+ */
+static void pl_spread(struct pl *c, int t)
+{
+	int top = 0;
+	for (size_t i = 0; i < c->ng; i++) {
+		struct pl_group *g = &c->g[i];
+		g->share = g->available ? g->busy : 0;
+		if (g->available && g->max > top)
+			top = g->max;
+	}
+	if (level_sum(c, 0) >= t)
+		return;
+	if (level_sum(c, top) <= t) {
+		for (size_t i = 0; i < c->ng; i++)
+			if (c->g[i].available)
+				c->g[i].share = level_share(&c->g[i], top);
+		return;
+	}
+	int lo = 0, hi = top; /* level_sum(lo) < t... <= t, level_sum(hi) > t */
+	while (hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2;
+		if (level_sum(c, mid) <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	long rem = t - level_sum(c, lo);
+	int *next = xcalloc(c->ng, sizeof *next);
+	size_t n = 0;
+	for (size_t i = 0; i < c->ng; i++) {
+		struct pl_group *g = &c->g[i];
+		if (!g->available)
+			continue;
+		g->share = level_share(g, lo);
+		if (level_share(g, lo + 1) > g->share)
+			next[n++] = (int)i;
+	}
+	qsort_r(next, n, sizeof *next, tie_cmp, c);
+	for (size_t k = 0; k < n && (long)k < rem; k++)
+		c->g[next[k]].share++;
+	free(next);
 }
 
 /* Rule 4: T and its water-filled spread. Busy engines are a floor per VPN
@@ -60,27 +141,7 @@ void pl_rule_target(struct pl *c)
 		pl_note(c->out, "", "%d engines have active streams, above the target of %d: kept",
 			busy, t);
 
-	int sum = 0;
-	for (size_t i = 0; i < c->ng; i++) {
-		struct pl_group *g = &c->g[i];
-		g->share = g->available ? g->busy : 0;
-		sum += g->share;
-	}
-	while (sum < t) {
-		int best = -1;
-		for (size_t i = 0; i < c->ng; i++) {
-			struct pl_group *g = &c->g[i];
-			if (!g->available || g->share >= g->max)
-				continue;
-			if (best < 0 || g->share < c->g[best].share ||
-			    (g->share == c->g[best].share && g->alive > c->g[best].alive))
-				best = (int)i;
-		}
-		if (best < 0)
-			break;
-		c->g[best].share++;
-		sum++;
-	}
+	pl_spread(c, t);
 }
 
 static void pl_remove(struct pl *c, int i, int dep, char *reason)
@@ -100,6 +161,7 @@ static int pl_create(struct pl *c, int gi, bool fw, char *reason)
 		free(reason);
 		return -1;
 	}
+	g->n_creates++;
 	return (int)pl_push(&c->creates, ACT_CREATE, -1, gi,
 			    pl_spec_for(c, g, port, fw, fw ? g->fwd : 0), -1, reason);
 }
@@ -145,10 +207,9 @@ void pl_rule_group(struct pl *c, int gi)
 	int keep = -1;
 
 	/* Rule 5: classify forwarded engines (ascending port order). */
-	for (size_t k = 0; k < c->ne && g->name[0]; k++) {
-		size_t i = c->ord[k];
+	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
-		if (e->g != gi || e->dead || !e->o->forwarded)
+		if (!g->name[0] || e->dead || !e->o->forwarded)
 			continue;
 		if (g->pf == PF_OFF) {
 			e->fw_extra = true;
@@ -160,10 +221,9 @@ void pl_rule_group(struct pl *c, int gi)
 			keep = (int)i;
 	}
 	if (p > 0 && g->pf != PF_OFF && keep >= 0)
-		for (size_t k = 0; k < c->ne; k++) {
-			size_t i = c->ord[k];
+		PL_FOR_GROUP(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (e->g != gi || e->dead || !e->o->forwarded)
+			if (e->dead || !e->o->forwarded)
 				continue;
 			if ((int)i == keep) {
 				e->fw_keep = true;
@@ -175,10 +235,9 @@ void pl_rule_group(struct pl *c, int gi)
 
 	int cnt = g->alive;
 	/* Extra forwarded engines go (idle ones); a busy one waits. */
-	for (size_t k = 0; k < c->ne; k++) {
-		size_t i = c->ord[k];
+	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
-		if (e->g != gi || e->dead || e->acted || !e->fw_extra)
+		if (e->dead || e->acted || !e->fw_extra)
 			continue;
 		if (!pl_eng_idle(e)) {
 			pl_note(c->out, g->name, "%s: extra forwarded engine kept while it has streams", e->o->name);
@@ -193,10 +252,11 @@ void pl_rule_group(struct pl *c, int gi)
 
 	/* Scale down / rebalance (rule 4), never a busy engine (rule 8). */
 	for (int cls = 0; cls < 4 && cnt > g->share; cls++)
-		for (size_t k = c->ne; k-- > 0 && cnt > g->share;) {
-			size_t i = c->ord[k];
+		PL_FOR_GROUP_REV(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (e->g != gi || e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
+			if (cnt <= g->share)
+				break;
+			if (e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
 			    surplus_class(e) != cls || (e->fw_keep && !e->fw_stale))
 				continue;
 			pl_remove(c, (int)i, -1,
@@ -242,10 +302,9 @@ void pl_rule_group(struct pl *c, int gi)
 	}
 	if (want_fw) {
 		int pick = -1;
-		for (size_t k = c->ne; k-- > 0;) {
-			size_t i = c->ord[k];
+		PL_FOR_GROUP_REV(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (e->g != gi || e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
+			if (e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
 			    e->o->forwarded)
 				continue;
 			if (pick < 0 || (e->drift && !c->e[pick].drift))
@@ -269,10 +328,9 @@ void pl_rule_group(struct pl *c, int gi)
 	/* Rule 6: one drifted idle engine per VPN per pass, when nothing else
 	 * on this VPN is already being restarted or replaced. */
 	int drifted = 0, busy_drifted = 0, pick = -1;
-	for (size_t k = 0; k < c->ne; k++) {
-		size_t i = c->ord[k];
+	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
-		if (e->g != gi || e->dead || e->acted || e->removing || !e->drift)
+		if (e->dead || e->acted || e->removing || !e->drift)
 			continue;
 		drifted++;
 		if (!pl_eng_idle(e))
@@ -282,10 +340,7 @@ void pl_rule_group(struct pl *c, int gi)
 	}
 	if (pick >= 0 && !g->disrupted && g->replacing == 0) {
 		struct pl_eng *e = &c->e[pick];
-		int present = 0;
-		for (size_t i = 0; i < c->creates.n; i++)
-			present += c->creates.v[i].g == gi;
-		present += cnt;
+		int present = g->n_creates + cnt;
 		char *why = xasprintf("configuration changed (hash %.16s -> %s)",
 				      e->o->config_hash ? e->o->config_hash : "none", c->hash);
 		if (e->fw_keep) {

@@ -1407,6 +1407,180 @@ START_TEST(visibility_reasons)
 }
 END_TEST
 
+/* ---- scale: the same plans, linear work (issue 9) ---- */
+
+static uint64_t test_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Rule 4's spread as it was first written: one engine at a time to the
+ * available VPN with the smallest share (ties: more engines, then
+ * declaration order). The planner computes it per level instead. */
+static void spread_one_at_a_time(const int *max, const int *busy, const bool *avail, int n,
+				 int t, int *share)
+{
+	int sum = 0;
+	for (int i = 0; i < n; i++) {
+		share[i] = avail[i] ? busy[i] : 0;
+		sum += share[i];
+	}
+	while (sum < t) {
+		int best = -1;
+		for (int i = 0; i < n; i++) {
+			if (!avail[i] || share[i] >= max[i])
+				continue;
+			if (best < 0 || share[i] < share[best] ||
+			    (share[i] == share[best] && busy[i] > busy[best]))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		share[best]++;
+		sum++;
+	}
+}
+
+START_TEST(rule4_spread_matches_one_at_a_time)
+{
+	/* _i seeds one random fleet of busy engines (no idle ones, so the
+	 * plan only creates): creates per VPN must be share - busy. */
+	uint64_t seed = ((uint64_t)_i + 1) * 0x9e3779b97f4a7c15ULL;
+	for (int w = 0; w < 8; w++) /* nearby seeds start alike */
+		test_rnd(&seed);
+	struct fx f;
+	fx_init(&f);
+	f.cfg.health.failover_after_ms = 0;
+	int n = 1 + (int)(test_rnd(&seed) % 6);
+	int max[6], busy[6], share[6];
+	bool avail[6];
+	char name[6][8];
+	for (int i = 0; i < n; i++) {
+		snprintf(name[i], sizeof name[i], "v%d", i);
+		max[i] = 1 + (int)(test_rnd(&seed) % 6);
+		busy[i] = (int)(test_rnd(&seed) % 5);
+		avail[i] = test_rnd(&seed) % 5 != 0;
+		struct vpn_obs *v = fx_vpn(&f, name[i], 19000 + 100 * i, 19099 + 100 * i, max[i], PF_OFF);
+		if (!avail[i])
+			v->health = HEALTH_UNHEALTHY;
+		for (int b = 0; b < busy[i]; b++) {
+			fx_engine(&f, name[i], 19000 + 100 * i + b);
+			fx_streams(&f, 19000 + 100 * i + b, 1);
+		}
+	}
+	f.cfg.replicas.min = (int)(test_rnd(&seed) % 20);
+	f.cfg.replicas.min_free = (int)(test_rnd(&seed) % 4);
+	f.cfg.replicas.max = 1 + (int)(test_rnd(&seed) % 30);
+	fx_plan(&f, FX_NOW);
+	spread_one_at_a_time(max, busy, avail, n, f.plan.target, share);
+	for (int i = 0; i < n; i++) {
+		int creates = 0;
+		for (size_t a = 0; a < f.plan.n; a++)
+			creates += f.plan.v[a].kind == ACT_CREATE && str_eq(f.plan.v[a].vpn, name[i]);
+		int want = avail[i] && share[i] > busy[i] ? share[i] - busy[i] : 0;
+		ck_assert_msg(creates == want, "case %d vpn %s: %d creates, want %d (target %d)", _i,
+			      name[i], creates, want, f.plan.target);
+	}
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* Engines that do not sit in their own slot (two on one port, a port out
+ * of range, an undeclared VPN) are ordered by a sort, the rest by their
+ * slot; whatever Docker's list order, the plan is the same. */
+START_TEST(order_independent_of_docker_list_order)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 7;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->fwd_port = 61000;
+	fx_engine(&f, "gluetun", 19003);
+	fx_engine(&f, "gluetun", 19001);
+	drift(&f, 19001);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19002);
+	free(e->name);
+	e->name = xstrdup("acestream-19002b"); /* a second engine on 19002 */
+	fx_engine(&f, "gluetun", 19002);
+	fx_engine(&f, "gluetun_2", 19700);     /* out of its range */
+	fx_engine(&f, "gluetun_2", 19500);
+	e = fx_engine(&f, "gluetun_2", 19501);
+	free(e->vpn);
+	e->vpn = xstrdup("old_vpn");
+	fx_engine(&f, "gluetun", 18999);       /* below its range */
+	fx_plan(&f, FX_NOW);
+	char *want = plan_json_string(&f.plan);
+	size_t n = f.obs.n_engines;
+	for (size_t rot = 1; rot <= n; rot++) {
+		/* Rotations, then the reversed list. */
+		struct engine_obs *v = xcalloc(n, sizeof *v);
+		for (size_t i = 0; i < n; i++)
+			v[i] = rot < n ? f.obs.engines[(i + rot) % n] : f.obs.engines[n - 1 - i];
+		struct observed o = f.obs;
+		o.engines = v;
+		struct plan p;
+		plan_compute(&f.cfg, &o, &f.mem, FX_NOW, &p);
+		char *got = plan_json_string(&p);
+		ck_assert_msg(strcmp(got, want) == 0, "order %zu:\n%s\nwant\n%s", rot, got, want);
+		free(got);
+		plan_free(&p);
+		free(v);
+	}
+	free(want);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(memory_engine_index_survives_growth_and_forgetting)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19999, 0, PF_AUTO);
+	for (int p = 19000; p < 19600; p++) {
+		fx_engine(&f, "gluetun", p);
+		fx_streams(&f, p, p % 7);
+	}
+	ck_assert_uint_eq(f.mem.engines.n, 600);
+	/* Docker now lists only the even ports. */
+	size_t k = 0;
+	for (size_t i = 0; i < f.obs.n_engines; i++) {
+		if (f.obs.engines[i].http_port % 2)
+			engine_obs_clear(&f.obs.engines[i]);
+		else
+			f.obs.engines[k++] = f.obs.engines[i];
+	}
+	f.obs.n_engines = k;
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
+	ck_assert_uint_eq(f.mem.engines.n, 300);
+	for (int p = 19000; p < 19600; p++) {
+		char id[16];
+		snprintf(id, sizeof id, "e%d", p);
+		const struct memory_engine *m = memory_engine(&f.mem, id);
+		if (p % 2) {
+			ck_assert_ptr_null(m);
+		} else {
+			ck_assert_ptr_nonnull(m);
+			ck_assert_str_eq(m->id, id);
+			ck_assert_int_eq(m->streams, p % 7);
+		}
+	}
+	/* And it grows again past its old size. */
+	for (int i = 0; i < 2000; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "x%d", i);
+		memory_probe(&f.mem, id, i % 2);
+	}
+	ck_assert_int_eq(memory_engine(&f.mem, "x1999")->probe_ok, 1);
+	ck_assert_int_eq(memory_engine(&f.mem, "e19598")->streams, 19598 % 7);
+	ck_assert_ptr_null(memory_engine(&f.mem, "x2000"));
+	fx_free(&f);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -1484,6 +1658,9 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, action_kind_names);
 	tcase_add_test(tc, memory_observe_tracks_outage_and_forgets_gone);
 	tcase_add_test(tc, visibility_reasons);
+	tcase_add_loop_test(tc, rule4_spread_matches_one_at_a_time, 0, 60);
+	tcase_add_test(tc, order_independent_of_docker_list_order);
+	tcase_add_test(tc, memory_engine_index_survives_growth_and_forgetting);
 	suite_add_tcase(s, tc);
 	return s;
 }
