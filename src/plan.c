@@ -409,56 +409,89 @@ static void rule_vpn_down(struct pl *c)
 	}
 }
 
-/* Rule 3 (and rule 7's probe failures, which a stale namespace explains). */
-static void rule_stale(struct pl *c)
+/* Rule 3 for one engine of an available VPN, as a table: stale namespace
+ * after a VPN restart -> restart; VPN re-created -> re-create; VPN back from
+ * an internal reconnect -> restart (restart_engines_on_reconnect). Returns
+ * false when the engine needs nothing. */
+static bool reattach_step(struct pl *c, struct pl_group *g, size_t i, bool reconnect)
 {
-	const struct config *cfg = c->cfg;
+	const struct pl_eng *e = &c->e[i];
+	int gi = (int)(g - c->g);
+	if (!g->name[0])
+		return false;
+	switch (e->o->ns) {
+	case NS_STALE_RESTART:
+		pl_push(&c->restarts, ACT_RESTART, (int)i, gi, NULL, -1,
+			xasprintf("vpn %s restarted; namespace stale", g->name));
+		return true;
+	case NS_STALE_RECREATE: {
+		bool fw = e->o->forwarded && g->pf != PF_OFF;
+		int p2p = fw ? (g->fwd ? g->fwd : e->o->p2p_port) : 0;
+		pl_push(&c->recreates, ACT_RECREATE, (int)i, gi,
+			pl_spec_for(c, g, e->o->http_port, fw, p2p), -1,
+			xasprintf("vpn %s re-created (id %.12s); engine must join the new container",
+				  g->name, g->id));
+		return true;
+	}
+	case NS_UNKNOWN:
+	case NS_CURRENT:
+		break;
+	}
+	if (!reconnect)
+		return false;
+	pl_push(&c->restarts, ACT_RESTART, (int)i, gi, NULL, -1,
+		xasprintf("vpn %s reconnected; restarting its engines%s", g->name,
+			  pl_eng_idle(e) ? "" : " (busy)"));
+	return true;
+}
+
+/* Rule 3: engines of available VPNs re-join them, idle ones first. */
+static void rule_reattach(struct pl *c)
+{
 	for (size_t gi = 0; gi < c->ng; gi++) {
 		struct pl_group *g = &c->g[gi];
 		if (!g->available)
 			continue;
 		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
-		bool reconnect = g->name[0] && cfg->health.restart_engines_on_reconnect &&
+		bool reconnect = g->name[0] && c->cfg->health.restart_engines_on_reconnect &&
 				 vm && vm->was_unavailable;
-		/* Idle engines first: pass 0 handles idle, pass 1 busy. */
 		for (int pass = 0; pass < 2; pass++)
 			PL_FOR_GROUP(c, g, k, i) {
 				struct pl_eng *e = &c->e[i];
 				if (e->dead || e->acted || pl_eng_idle(e) != (pass == 0))
 					continue;
-				if (g->name[0] && e->o->ns == NS_STALE_RESTART) {
-					pl_push(&c->restarts, ACT_RESTART, (int)i, (int)gi, NULL, -1,
-						xasprintf("vpn %s restarted; namespace stale", g->name));
-				} else if (g->name[0] && e->o->ns == NS_STALE_RECREATE) {
-					bool fw = e->o->forwarded && g->pf != PF_OFF;
-					int p2p = fw ? (g->fwd ? g->fwd : e->o->p2p_port) : 0;
-					pl_push(&c->recreates, ACT_RECREATE, (int)i, (int)gi,
-						pl_spec_for(c, g, e->o->http_port, fw, p2p), -1,
-						xasprintf("vpn %s re-created (id %.12s); engine must join the new container",
-							  g->name, g->id));
-				} else if (reconnect) {
-					pl_push(&c->restarts, ACT_RESTART, (int)i, (int)gi, NULL, -1,
-						xasprintf("vpn %s reconnected; restarting its engines%s",
-							  g->name, pass ? " (busy)" : ""));
-				} else {
-					continue;
+				if (reattach_step(c, g, i, reconnect)) {
+					e->acted = true;
+					g->disrupted = true;
 				}
-				e->acted = true;
-				g->disrupted = true;
 			}
-		int fails = cfg->engine.health_failures;
-		/* An engine is condemned by its probes only when it fails alone:
-		 * if no engine of this VPN answers, the probe address (`host`)
-		 * or the tunnel is at fault, and replacing engines would churn
-		 * without fixing anything. */
+	}
+}
+
+/* Rule 7: engine.health.failures consecutive failed probes, counted only on
+ * available VPNs (a tunnel outage fails every probe) and only for engines
+ * that rule 3 left alone (a stale namespace explains failures). An engine
+ * is condemned only when it fails alone: if no engine of its VPN answers,
+ * the probe address (`host`) or the tunnel is at fault, and replacing
+ * engines would churn without fixing anything. */
+static void rule_probe_failures(struct pl *c)
+{
+	int fails = c->cfg->engine.health_failures;
+	if (fails <= 0)
+		return;
+	for (size_t gi = 0; gi < c->ng; gi++) {
+		struct pl_group *g = &c->g[gi];
+		if (!g->available)
+			continue;
 		bool some_ok = false;
 		int n_failing = 0;
 		PL_FOR_GROUP(c, g, k, i) {
 			const struct pl_eng *e = &c->e[i];
-			const struct memory_engine *m = !e->dead ? e->m : NULL;
-			if (m && m->probed && m->probe_ok)
+			if (e->dead || !e->m)
+				continue;
+			if (e->m->probed && e->m->probe_ok)
 				some_ok = true;
-			else if (m && fails > 0 && m->probe_failures >= fails)
+			else if (e->m->probe_failures >= fails)
 				n_failing++;
 		}
 		if (!some_ok && n_failing > 0) {
@@ -468,16 +501,20 @@ static void rule_stale(struct pl *c)
 		}
 		PL_FOR_GROUP(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (fails <= 0 || e->dead || e->acted)
-				continue;
-			const struct memory_engine *m = e->m;
-			if (!m || m->probe_failures < fails)
+			if (e->dead || e->acted || !e->m || e->m->probe_failures < fails)
 				continue;
 			e->dead = true;
 			pl_push(&c->dead, ACT_REMOVE, (int)i, (int)gi, NULL, -1,
-				xasprintf("failed %d consecutive probes", m->probe_failures));
+				xasprintf("failed %d consecutive probes", e->m->probe_failures));
 		}
 	}
+}
+
+static void rule_groups(struct pl *c)
+{
+	for (size_t gi = 0; gi < c->ng; gi++)
+		if (c->g[gi].available)
+			pl_rule_group(c, (int)gi);
 }
 
 /* ---- ordering and output ---- */
@@ -631,13 +668,18 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	groups_init(&c);
 	engines_init(&c);
 
-	rule_dead(&c);
-	rule_vpn_down(&c);
-	rule_stale(&c);
-	pl_rule_target(&c);
-	for (size_t gi = 0; gi < c.ng; gi++)
-		if (c.g[gi].available)
-			pl_rule_group(&c, (int)gi);
+	/* SPEC §5, in the order each rule needs the decisions of the ones
+	 * before it (rule 9 filters the result). */
+	static void (*const rules[])(struct pl *) = {
+		rule_dead,           /* 7: dead, undeclared VPN, port off its range */
+		rule_vpn_down,       /* 1, 2: unavailable VPNs, their restarts */
+		rule_reattach,       /* 3: stale namespaces, reconnects */
+		rule_probe_failures, /* 7: failing probes */
+		pl_rule_target,      /* 4: target and shares */
+		rule_groups,         /* 4, 5, 6, 8: per available VPN */
+	};
+	for (size_t r = 0; r < ARRAY_LEN(rules); r++)
+		rules[r](&c);
 	emit_all(&c);
 	filter_backoff(&c);
 

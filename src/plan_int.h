@@ -34,6 +34,11 @@ struct pl_group {
 	int alive, busy, share;
 	int replacing;    /* replacements planned here this pass (rule 6 limit) */
 	bool disrupted;   /* stale/reconnect restarts or re-creates this pass */
+	/* Placement steps (plan_place.c) hand these on to the next step. */
+	int keeper;       /* rule 5: index of the forwarded engine kept, -1 */
+	int present;      /* engines left after this pass's removals */
+	int fill;         /* creates rule 4 still owes */
+	bool fw_done;     /* rule 5's forwarded engine was seen to */
 	unsigned char *used; /* per port of range: held by a container or a create */
 	int *slot;        /* per port of range: engine index + 1 (engines_order) */
 	int n_free;

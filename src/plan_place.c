@@ -199,14 +199,16 @@ static int surplus_class(const struct pl_eng *e)
 	return 3;
 }
 
-/* Rules 4, 5, 6 and 8 for one available group. */
-void pl_rule_group(struct pl *c, int gi)
-{
-	struct pl_group *g = &c->g[gi];
-	int p = g->fwd;
-	int keep = -1;
+/* ---- rules 4, 5, 6 and 8 for one available group: one step each ---- */
 
-	/* Rule 5: classify forwarded engines (ascending port order). */
+/* Rule 5: which forwarded engine stays (the one on the current port, else
+ * the lowest), which are extras, whether the keeper's port went stale. */
+static void step_fw_keeper(struct pl *c, struct pl_group *g)
+{
+	int p = g->fwd;
+	g->keeper = -1;
+	if (g->name[0] && g->pf == PF_ON && p == 0)
+		pl_note(c->out, g->name, "port_forwarding is on but the VPN reports no forwarded port");
 	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
 		if (!g->name[0] || e->dead || !e->o->forwarded)
@@ -217,24 +219,27 @@ void pl_rule_group(struct pl *c, int gi)
 		}
 		if (p == 0)
 			continue; /* port lost: keep what runs until one comes back */
-		if (keep < 0 || (c->e[keep].o->p2p_port != p && e->o->p2p_port == p))
-			keep = (int)i;
+		if (g->keeper < 0 || (c->e[g->keeper].o->p2p_port != p && e->o->p2p_port == p))
+			g->keeper = (int)i;
 	}
-	if (p > 0 && g->pf != PF_OFF && keep >= 0)
-		PL_FOR_GROUP(c, g, k, i) {
-			struct pl_eng *e = &c->e[i];
-			if (e->dead || !e->o->forwarded)
-				continue;
-			if ((int)i == keep) {
-				e->fw_keep = true;
-				e->fw_stale = e->o->p2p_port != p && !e->acted;
-			} else {
-				e->fw_extra = true;
-			}
+	if (p == 0 || g->pf == PF_OFF || g->keeper < 0)
+		return;
+	PL_FOR_GROUP(c, g, k, i) {
+		struct pl_eng *e = &c->e[i];
+		if (e->dead || !e->o->forwarded)
+			continue;
+		if ((int)i == g->keeper) {
+			e->fw_keep = true;
+			e->fw_stale = e->o->p2p_port != p && !e->acted;
+		} else {
+			e->fw_extra = true;
 		}
+	}
+}
 
-	int cnt = g->alive;
-	/* Extra forwarded engines go (idle ones); a busy one waits. */
+/* Rule 5: extra forwarded engines go (idle ones); a busy one waits. */
+static void step_fw_extras(struct pl *c, struct pl_group *g)
+{
 	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
 		if (e->dead || e->acted || !e->fw_extra)
@@ -246,87 +251,114 @@ void pl_rule_group(struct pl *c, int gi)
 		pl_remove(c, (int)i, -1, g->pf == PF_OFF
 			    ? xasprintf("port forwarding is off on vpn %s; forwarded engine retired", g->name)
 			    : xasprintf("vpn %s has %s as its forwarded engine; only one is kept",
-					g->name, c->e[keep].o->name));
-		cnt--;
+					g->name, c->e[g->keeper].o->name));
+		g->present--;
 	}
+}
 
-	/* Scale down / rebalance (rule 4), never a busy engine (rule 8). */
-	for (int cls = 0; cls < 4 && cnt > g->share; cls++)
+/* Rules 4 and 8: scale down / rebalance to the share, idle engines only, by
+ * surplus_class, highest port first. Then what rule 4 still has to create. */
+static void step_surplus(struct pl *c, struct pl_group *g)
+{
+	for (int cls = 0; cls < 4 && g->present > g->share; cls++)
 		PL_FOR_GROUP_REV(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (cnt <= g->share)
+			if (g->present <= g->share)
 				break;
 			if (e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
 			    surplus_class(e) != cls || (e->fw_keep && !e->fw_stale))
 				continue;
 			pl_remove(c, (int)i, -1,
-				    xasprintf("surplus: %s has %d engines for a share of %d", g->name[0] ? g->name : "the fleet",
-					      cnt, g->share));
-			cnt--;
+				  xasprintf("surplus: %s has %d engines for a share of %d",
+					    g->name[0] ? g->name : "the fleet", g->present, g->share));
+			g->present--;
 		}
-	if (cnt > g->share)
+	if (g->present > g->share)
 		pl_note(c->out, g->name, "%d engine%s above its share of %d kept: active streams",
-			cnt - g->share, cnt - g->share == 1 ? "" : "s", g->share);
+			g->present - g->share, g->present - g->share == 1 ? "" : "s", g->share);
+	g->fill = g->share > g->present ? g->share - g->present : 0;
+}
 
-	int fill = g->share > cnt ? g->share - cnt : 0;
-	bool want_fw = p > 0 && g->pf != PF_OFF &&
-		       (keep < 0 || c->e[keep].removing || c->e[keep].fw_stale);
-	if (g->name[0] && g->pf == PF_ON && p == 0)
-		pl_note(c->out, g->name, "port_forwarding is on but the VPN reports no forwarded port");
+/* Rule 5: the VPN forwards a port and no engine uses it (yet). */
+static bool fw_wanted(const struct pl *c, const struct pl_group *g)
+{
+	return g->fwd > 0 && g->pf != PF_OFF && !g->fw_done &&
+	       (g->keeper < 0 || c->e[g->keeper].removing || c->e[g->keeper].fw_stale);
+}
 
-	/* Rule 5: the forwarded engine first (it takes the lowest free port). */
-	if (want_fw && keep >= 0 && c->e[keep].fw_stale && !c->e[keep].removing) {
-		struct pl_eng *old = &c->e[keep];
-		char *why = xasprintf("forwarded port of vpn %s changed %d -> %d", g->name, old->o->p2p_port, p);
-		if (!pl_eng_idle(old)) {
-			/* Its streams keep it alive; the new engine makes it an
-			 * extra that goes once idle. */
-			if (fill == 0 && cnt + 1 > g->max) {
-				pl_note(c->out, g->name, "%s keeps the old forwarded port while it has streams: no room for a new one",
-					old->o->name);
-				free(why);
-			} else if (pl_create(c, gi, true, why) >= 0 && fill > 0) {
-				fill--;
-			}
-		} else {
-			pl_replace(c, gi, keep, cnt + fill, true, why);
-			free(why);
-		}
-		want_fw = false;
+/* Rule 5: port changed P -> P': a new forwarded engine before the old one
+ * goes (it comes first, so it takes the lowest free port). */
+static void step_fw_port_changed(struct pl *c, struct pl_group *g)
+{
+	if (!fw_wanted(c, g) || g->keeper < 0 || !c->e[g->keeper].fw_stale ||
+	    c->e[g->keeper].removing)
+		return;
+	g->fw_done = true;
+	struct pl_eng *old = &c->e[g->keeper];
+	char *why = xasprintf("forwarded port of vpn %s changed %d -> %d", g->name, old->o->p2p_port, g->fwd);
+	if (pl_eng_idle(old)) {
+		pl_replace(c, (int)(g - c->g), g->keeper, g->present + g->fill, true, why);
+		free(why);
+		return;
 	}
-	if (want_fw && fill > 0) {
+	/* Its streams keep it alive; the new engine makes it an extra that
+	 * goes once idle. */
+	if (g->fill == 0 && g->present + 1 > g->max) {
+		pl_note(c->out, g->name, "%s keeps the old forwarded port while it has streams: no room for a new one",
+			old->o->name);
+		free(why);
+	} else if (pl_create(c, (int)(g - c->g), true, why) >= 0 && g->fill > 0) {
+		g->fill--;
+	}
+}
+
+/* Rule 5: none -> the next engine created is the forwarded one, or, with
+ * nothing to create, an idle engine (drifted first) is replaced by one. */
+static void step_fw_missing(struct pl *c, struct pl_group *g)
+{
+	if (!fw_wanted(c, g))
+		return;
+	g->fw_done = true;
+	int gi = (int)(g - c->g);
+	if (g->fill > 0) {
 		if (pl_create(c, gi, true, xasprintf("vpn %s forwards port %d and has no forwarded engine",
-						       g->name, p)) >= 0)
-			fill--;
-		want_fw = false;
+						     g->name, g->fwd)) >= 0)
+			g->fill--;
+		return;
 	}
-	if (want_fw) {
-		int pick = -1;
-		PL_FOR_GROUP_REV(c, g, k, i) {
-			struct pl_eng *e = &c->e[i];
-			if (e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
-			    e->o->forwarded)
-				continue;
-			if (pick < 0 || (e->drift && !c->e[pick].drift))
-				pick = (int)i;
-		}
-		if (pick >= 0) {
-			char *why = xasprintf("vpn %s forwards port %d: an idle engine becomes the forwarded one",
-					      g->name, p);
-			pl_replace(c, gi, pick, cnt, true, why);
-			free(why);
-		} else {
-			pl_note(c->out, g->name, "forwarded port %d unused: no idle engine to replace", p);
-		}
+	int pick = -1;
+	PL_FOR_GROUP_REV(c, g, k, i) {
+		struct pl_eng *e = &c->e[i];
+		if (e->dead || e->acted || e->removing || !pl_eng_idle(e) || e->o->forwarded)
+			continue;
+		if (pick < 0 || (e->drift && !c->e[pick].drift))
+			pick = (int)i;
 	}
-	for (; fill > 0; fill--)
-		if (pl_create(c, gi, false,
-				xasprintf("target: %s has %d engines for a share of %d",
-					  g->name[0] ? g->name : "the fleet", g->share - fill, g->share)) < 0)
-			break;
+	if (pick < 0) {
+		pl_note(c->out, g->name, "forwarded port %d unused: no idle engine to replace", g->fwd);
+		return;
+	}
+	char *why = xasprintf("vpn %s forwards port %d: an idle engine becomes the forwarded one",
+			      g->name, g->fwd);
+	pl_replace(c, gi, pick, g->present, true, why);
+	free(why);
+}
 
-	/* Rule 6: one drifted idle engine per VPN per pass, when nothing else
-	 * on this VPN is already being restarted or replaced. */
+/* Rule 4: create up to the share. */
+static void step_fill(struct pl *c, struct pl_group *g)
+{
+	for (; g->fill > 0; g->fill--)
+		if (pl_create(c, (int)(g - c->g), false,
+			      xasprintf("target: %s has %d engines for a share of %d",
+					g->name[0] ? g->name : "the fleet", g->share - g->fill, g->share)) < 0)
+			break;
+}
+
+/* Rule 6: one drifted idle engine per VPN per pass, when nothing else on
+ * this VPN is already being restarted or replaced. */
+static void step_drift(struct pl *c, struct pl_group *g)
+{
+	int gi = (int)(g - c->g);
 	int drifted = 0, busy_drifted = 0, pick = -1;
 	PL_FOR_GROUP(c, g, k, i) {
 		struct pl_eng *e = &c->e[i];
@@ -335,12 +367,11 @@ void pl_rule_group(struct pl *c, int gi)
 		drifted++;
 		if (!pl_eng_idle(e))
 			busy_drifted++;
-		else if (pick < 0 && !(e->o->forwarded && p == 0 && g->pf != PF_OFF))
+		else if (pick < 0 && !(e->o->forwarded && g->fwd == 0 && g->pf != PF_OFF))
 			pick = (int)i;
 	}
 	if (pick >= 0 && !g->disrupted && g->replacing == 0) {
 		struct pl_eng *e = &c->e[pick];
-		int present = g->n_creates + cnt;
 		char *why = xasprintf("configuration changed (hash %.16s -> %s)",
 				      e->o->config_hash ? e->o->config_hash : "none", c->hash);
 		if (e->fw_keep) {
@@ -349,9 +380,9 @@ void pl_rule_group(struct pl *c, int gi)
 			e->acted = true;
 			g->replacing++;
 			pl_push(&c->recreates, ACT_RECREATE, pick, gi,
-				pl_spec_for(c, g, e->o->http_port, true, p), -1, why);
+				pl_spec_for(c, g, e->o->http_port, true, g->fwd), -1, why);
 		} else {
-			pl_replace(c, gi, pick, present, false, why);
+			pl_replace(c, gi, pick, g->n_creates + g->present, false, why);
 			free(why);
 		}
 		drifted--;
@@ -361,3 +392,21 @@ void pl_rule_group(struct pl *c, int gi)
 			drifted, drifted == 1 ? "" : "s", busy_drifted);
 }
 
+/* Rules 4, 5, 6 and 8 for one available group, in this order: each step
+ * sees what the ones before it decided. */
+void pl_rule_group(struct pl *c, int gi)
+{
+	static void (*const steps[])(struct pl *, struct pl_group *) = {
+		step_fw_keeper,       /* 5: which forwarded engine stays */
+		step_fw_extras,       /* 5: extra forwarded engines retire */
+		step_surplus,         /* 4, 8: down to the share, idle engines only */
+		step_fw_port_changed, /* 5: P -> P', new engine before the old goes */
+		step_fw_missing,      /* 5: none: created first, or an idle one replaced */
+		step_fill,            /* 4: up to the share */
+		step_drift,           /* 6: one drifted idle engine per pass */
+	};
+	struct pl_group *g = &c->g[gi];
+	g->present = g->alive;
+	for (size_t i = 0; i < ARRAY_LEN(steps); i++)
+		steps[i](c, g);
+}
