@@ -240,31 +240,53 @@ void memory_vpn_restarted(struct memory *m, const struct config *cfg,
 	v->next_restart_allowed_ms = now_ms + delay;
 }
 
-static void observe_vpn(struct memory_vpn *v, const struct vpn_obs *vo, int64_t now_ms)
+static void observe_vpn(struct memory_vpn *v, const struct config *cfg,
+			const struct vpn_obs *vo, int64_t now_ms)
 {
 	bool avail = vo && plan_vpn_available(vo);
 	v->seen = true;
+	v->reconnect_due = false;
 	if (!avail) {
 		v->was_unavailable = false;
+		v->available_since_ms = 0;
 		if (v->unavailable_since_ms == 0) {
 			v->unavailable_since_ms = now_ms ? now_ms : 1;
 			free(v->down_id);
 			v->down_id = xstrdup(vo && vo->id ? vo->id : "");
 			v->down_started_at_ms = vo ? vo->started_at_ms : 0;
 		}
+		if (now_ms - v->unavailable_since_ms >= cfg->health.failover_after_ms)
+			v->failed_over = true;
 		return;
 	}
-	/* Back from an outage: a Gluetun-internal reconnect keeps the
-	 * container (same ID and StartedAt), so engines still look attached
-	 * but their connections died with the tunnel. */
-	v->was_unavailable = v->unavailable_since_ms != 0 &&
-			     str_eq(v->down_id, vo->id ? vo->id : "") &&
-			     v->down_started_at_ms == vo->started_at_ms;
+	if (v->unavailable_since_ms != 0) {
+		/* Back from an outage: a Gluetun-internal reconnect keeps the
+		 * container (same ID and StartedAt), so engines still look
+		 * attached but their connections died with the tunnel. A
+		 * container restart or re-create shows in their namespaces
+		 * instead (rule 3), which supersedes a pending reconnect. */
+		v->was_unavailable = str_eq(v->down_id, vo->id ? vo->id : "") &&
+				     v->down_started_at_ms == vo->started_at_ms;
+		v->reconnect_pending = v->was_unavailable;
+		/* Observations may be sparse: the outage's length decides. */
+		if (now_ms - v->unavailable_since_ms >= cfg->health.failover_after_ms)
+			v->failed_over = true;
+		v->available_since_ms = now_ms ? now_ms : 1;
+	} else {
+		v->was_unavailable = false;
+		if (v->available_since_ms == 0)
+			v->available_since_ms = now_ms ? now_ms : 1;
+	}
 	v->unavailable_since_ms = 0;
 	v->backoff_level = 0;
 	v->next_restart_allowed_ms = 0;
 	free(v->down_id);
 	v->down_id = NULL;
+	if (now_ms - v->available_since_ms >= cfg->health.recover_after_ms) {
+		v->failed_over = false;
+		v->reconnect_due = v->reconnect_pending;
+		v->reconnect_pending = false;
+	}
 }
 
 /* ---- one observation ---- */
@@ -277,7 +299,7 @@ void memory_observe(struct memory *m, const struct config *cfg,
 	if (!obs || !obs->docker_ok)
 		return;
 	for (size_t i = 0; i < cfg->n_vpns; i++)
-		observe_vpn(memory_vpn_get(m, cfg->vpns[i].name),
+		observe_vpn(memory_vpn_get(m, cfg->vpns[i].name), cfg,
 			    observed_vpn(obs, cfg->vpns[i].name), now_ms);
 	/* VPNs no longer declared. */
 	for (size_t i = 0; i < m->vpns.n;) {

@@ -20,10 +20,22 @@
 struct memory_vpn {
 	char *name;
 	int64_t unavailable_since_ms; /* 0 = available (or never seen) */
+	int64_t available_since_ms;   /* 0 = unavailable (or never seen) */
 	/* Set by memory_observe on the pass where the VPN came back from
 	 * unavailable while its container kept the same ID and StartedAt (an
 	 * internal Gluetun reconnect); cleared on the next observation. */
 	bool was_unavailable;
+	/* Flap damping (health.failover_after, health.recover_after): set once
+	 * an outage has lasted failover_after (its share then moves to the
+	 * other VPNs); cleared once it has been available for recover_after
+	 * (its share comes back). */
+	bool failed_over;
+	/* Engines owe a restart after an internal reconnect; it falls due once
+	 * the VPN has stayed available for recover_after, however often it
+	 * flapped meanwhile (one restart per recovery). */
+	bool reconnect_pending;
+	/* Set on the one observation where that restart fell due. */
+	bool reconnect_due;
 	int restarts;        /* total docker restarts issued (metrics) */
 	int backoff_level;   /* restarts during the current outage */
 	int64_t last_restart_ms;
@@ -87,8 +99,9 @@ void memory_init(struct memory *m);
 void memory_free(struct memory *m);
 
 /* Folds a new observation into m (pure: `now_ms` is the caller's clock):
- * VPN unavailable-since and reconnect detection, back-off reset when a VPN is
- * available again, forgets engines and VPNs that no longer exist. */
+ * VPN unavailable-since and reconnect detection, flap damping (failed_over,
+ * reconnect restarts falling due), back-off reset when a VPN is available
+ * again, forgets engines and VPNs that no longer exist. */
 void memory_observe(struct memory *m, const struct config *cfg,
 		    const struct observed *obs, int64_t now_ms);
 

@@ -369,6 +369,49 @@ struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port
 	return plan_engine_spec(c->cfg, g->name, g->id, g->range, port, forwarded, p2p, c->hash);
 }
 
+static long long secs_up(int64_t ms)
+{
+	return (long long)((ms + 999) / 1000);
+}
+
+/* Flap damping (issue 8): each VPN's mode in rule 4. Gluetun's internal
+ * reconnects make health flap; hiding engines stays immediate (rule 1),
+ * moving shares and restarting engines wait for the state to hold. */
+static void rule_damping(struct pl *c)
+{
+	const struct config *cfg = c->cfg;
+	int64_t fail_after = cfg->health.failover_after_ms, recover = cfg->health.recover_after_ms;
+	for (size_t i = 0; i < c->ng; i++) {
+		struct pl_group *g = &c->g[i];
+		if (!g->name[0])
+			continue;
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
+		if (g->available) {
+			int64_t up = vm && vm->available_since_ms ? c->now - vm->available_since_ms : 0;
+			if (vm && vm->failed_over && up < recover) {
+				g->mode = MODE_RECOVERING;
+				pl_note(c->out, g->name, "available again for %llds after failing over: its share "
+					"returns once it has stayed available %llds (in %llds)",
+					(long long)(up / 1000), secs_up(recover), secs_up(recover - up));
+			}
+			if (vm && vm->reconnect_pending && cfg->health.restart_engines_on_reconnect)
+				pl_note(c->out, g->name, "reconnected: its engines are restarted once it has stayed "
+					"available %llds (in %llds), hidden until then",
+					secs_up(recover), secs_up(recover - up));
+			continue;
+		}
+		int64_t down = vm && vm->unavailable_since_ms ? c->now - vm->unavailable_since_ms : -1;
+		if (vm && !vm->failed_over && down >= 0 && down < fail_after) {
+			g->mode = MODE_HELD;
+			pl_note(c->out, g->name, "its share stays with it for now: unavailable for %llds, "
+				"moved to the other VPNs after %llds (in %llds)",
+				(long long)(down / 1000), secs_up(fail_after), secs_up(fail_after - down));
+		} else {
+			g->mode = MODE_FAILED;
+		}
+	}
+}
+
 /* Rule 2: unavailable VPNs get nothing new; after vpn_restart_after one
  * restart, then exponential back-off (armed by memory_vpn_restarted). */
 static void rule_vpn_down(struct pl *c)
@@ -453,8 +496,9 @@ static void rule_reattach(struct pl *c)
 		if (!g->available)
 			continue;
 		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
+		/* Once per recovery, when it has held (rule_damping). */
 		bool reconnect = g->name[0] && c->cfg->health.restart_engines_on_reconnect &&
-				 vm && vm->was_unavailable;
+				 vm && vm->reconnect_due;
 		for (int pass = 0; pass < 2; pass++)
 			PL_FOR_GROUP(c, g, k, i) {
 				struct pl_eng *e = &c->e[i];
@@ -513,7 +557,7 @@ static void rule_probe_failures(struct pl *c)
 static void rule_groups(struct pl *c)
 {
 	for (size_t gi = 0; gi < c->ng; gi++)
-		if (c->g[gi].available)
+		if (c->g[gi].available && c->g[gi].mode == MODE_ACTIVE)
 			pl_rule_group(c, (int)gi);
 }
 
@@ -671,6 +715,7 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	/* SPEC §5, in the order each rule needs the decisions of the ones
 	 * before it (rule 9 filters the result). */
 	static void (*const rules[])(struct pl *) = {
+		rule_damping,        /* 1, 4: flap damping, each VPN's mode */
 		rule_dead,           /* 7: dead, undeclared VPN, port off its range */
 		rule_vpn_down,       /* 1, 2: unavailable VPNs, their restarts */
 		rule_reattach,       /* 3: stale namespaces, reconnects */
@@ -699,6 +744,13 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	return out->n;
 }
 
+/* Its engines owe a reconnect restart (rule 3, damped). */
+static bool vpn_reconnect_pending(const struct memory *mem, const char *vpn)
+{
+	const struct memory_vpn *vm = memory_vpn(mem, vpn);
+	return vm && (vm->reconnect_pending || vm->reconnect_due);
+}
+
 bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
 			 const struct memory *mem, const struct engine_obs *e,
 			 const char **why)
@@ -715,6 +767,8 @@ bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
 		w = "not running";
 	else if (e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
 		w = "network namespace stale";
+	else if (*v && cfg->health.restart_engines_on_reconnect && vpn_reconnect_pending(mem, v))
+		w = "vpn reconnected: restart pending until it stays available (health.recover_after)";
 	else if (!m || !m->probed)
 		w = "not probed yet";
 	else if (!m->probe_ok)

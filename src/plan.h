@@ -124,6 +124,14 @@ void plan_free(struct plan *p);
  * is re-created in place on drift since two engines cannot bind the same
  * forwarded P2P port in one namespace; an engine labelled forwarded on a VPN
  * with port_forwarding: off is retired like an extra forwarded engine.
+ *
+ * Flap damping (health.failover_after, health.recover_after): an unavailable
+ * VPN's engines are hidden at once, but its share of the target stays with
+ * it until it has been unavailable for failover_after (first seen
+ * unavailable counts from that observation); once it is back, its share
+ * returns after recover_after, and so do its reconnect restarts (rule 3,
+ * once per recovery, engines hidden meanwhile). Both read the memory that
+ * memory_observe keeps; with mem NULL there is no damping.
  */
 size_t plan_compute(const struct config *cfg, const struct observed *obs,
 		    const struct memory *mem, int64_t now_ms, struct plan *out);

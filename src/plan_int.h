@@ -20,6 +20,19 @@ struct pl_eng {
 	bool removing;  /* a phase-1 removal is planned */
 };
 
+/* A VPN's place in rule 4 (flap damping, health.failover_after and
+ * health.recover_after). Hiding its engines follows rule 1 at once; moving
+ * its share waits. */
+enum pl_mode {
+	MODE_ACTIVE = 0, /* available: placed on, counted in the spread */
+	MODE_HELD,       /* unavailable for less than failover_after: keeps its
+			    share (nothing placed on it, nothing moved away) */
+	MODE_FAILED,     /* unavailable longer: its share moved to the others */
+	MODE_RECOVERING, /* available again after failing over, for less than
+			    recover_after: its engines serve, its share stays
+			    with the others, nothing placed on it yet */
+};
+
 /* Where engines may be placed: one declared VPN, or the plain network in
  * no-VPN mode. Keeps rules 4-6 free of "is there a VPN" special cases. */
 struct pl_group {
@@ -28,7 +41,8 @@ struct pl_group {
 	const struct vpn_obs *vo;
 	struct port_range range;
 	int max;
-	bool available;
+	bool available;   /* rule 1 */
+	enum pl_mode mode;
 	enum pf_mode pf;
 	int fwd;          /* forwarded port P, 0 = none */
 	int alive, busy, share;

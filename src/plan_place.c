@@ -34,11 +34,18 @@ static int level_share(const struct pl_group *g, int level)
 	return s > g->busy ? s : g->busy;
 }
 
+/* Whether rule 4 spreads the target over this VPN: available, or briefly
+ * unavailable and still holding its share (flap damping). */
+static bool placing(const struct pl_group *g)
+{
+	return g->mode == MODE_ACTIVE || g->mode == MODE_HELD;
+}
+
 static long level_sum(const struct pl *c, int level)
 {
 	long sum = 0;
 	for (size_t i = 0; i < c->ng; i++)
-		if (c->g[i].available)
+		if (placing(&c->g[i]))
 			sum += level_share(&c->g[i], level);
 	return sum;
 }
@@ -66,15 +73,15 @@ static void pl_spread(struct pl *c, int t)
 	int top = 0;
 	for (size_t i = 0; i < c->ng; i++) {
 		struct pl_group *g = &c->g[i];
-		g->share = g->available ? g->busy : 0;
-		if (g->available && g->max > top)
+		g->share = placing(g) ? g->busy : 0;
+		if (placing(g) && g->max > top)
 			top = g->max;
 	}
 	if (level_sum(c, 0) >= t)
 		return;
 	if (level_sum(c, top) <= t) {
 		for (size_t i = 0; i < c->ng; i++)
-			if (c->g[i].available)
+			if (placing(&c->g[i]))
 				c->g[i].share = level_share(&c->g[i], top);
 		return;
 	}
@@ -91,7 +98,7 @@ static void pl_spread(struct pl *c, int t)
 	size_t n = 0;
 	for (size_t i = 0; i < c->ng; i++) {
 		struct pl_group *g = &c->g[i];
-		if (!g->available)
+		if (!placing(g))
 			continue;
 		g->share = level_share(g, lo);
 		if (level_share(g, lo + 1) > g->share)
@@ -109,7 +116,7 @@ static void pl_spread(struct pl *c, int t)
 void pl_rule_target(struct pl *c)
 {
 	const struct config *cfg = c->cfg;
-	int busy = 0, cap = 0, navail = 0;
+	int busy = 0, cap = 0, navail = 0, cap_avail = 0;
 	for (size_t i = 0; i < c->ne; i++) {
 		struct pl_eng *e = &c->e[i];
 		if (e->g < 0 || e->dead)
@@ -118,12 +125,14 @@ void pl_rule_target(struct pl *c)
 		if (!pl_eng_idle(e))
 			c->g[e->g].busy++;
 	}
-	for (size_t i = 0; i < c->ng; i++)
-		if (c->g[i].available) {
+	for (size_t i = 0; i < c->ng; i++) {
+		if (placing(&c->g[i])) {
 			busy += c->g[i].busy;
 			cap += c->g[i].max;
-			navail++;
 		}
+		navail += c->g[i].available;
+		cap_avail += c->g[i].available ? c->g[i].max : 0;
+	}
 	int t = cfg->replicas.min;
 	if (busy + cfg->replicas.min_free > t)
 		t = busy + cfg->replicas.min_free;
@@ -134,7 +143,8 @@ void pl_rule_target(struct pl *c)
 		t = 0;
 	c->out->target = t;
 	c->out->busy = busy;
-	c->out->capacity = cap;
+	/* What can be placed now; T also counts the VPNs that hold their share. */
+	c->out->capacity = cap_avail;
 	if (cfg->n_vpns && navail == 0)
 		c->out->reason = xstrdup("no VPN available: nothing can be created");
 	if (busy > t)

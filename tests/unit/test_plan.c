@@ -229,6 +229,7 @@ START_TEST(rule3_reconnect_restarts_idle_first)
 {
 	struct fx f;
 	fx_init(&f);
+	f.cfg.health.recover_after_ms = 0; /* restarts at once: rule3_flaps_* damps them */
 	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
@@ -307,6 +308,7 @@ START_TEST(rule4_one_vpn_unhealthy_puts_new_engines_on_other)
 {
 	struct fx f;
 	fx_init(&f);
+	f.cfg.health.failover_after_ms = 0; /* no damping: see rule4_damping_* */
 	f.cfg.replicas.min = 4;
 	two_vpns(&f);
 	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
@@ -493,6 +495,7 @@ START_TEST(rule4_failover_share_moves_to_other_vpn)
 {
 	struct fx f;
 	fx_init(&f);
+	f.cfg.health.failover_after_ms = 0; /* no damping: see rule4_damping_* */
 	f.cfg.replicas.min = 4;
 	two_vpns(&f);
 	fx_engine(&f, "gluetun", 19000);
@@ -1407,6 +1410,236 @@ START_TEST(visibility_reasons)
 }
 END_TEST
 
+/* ---- flap damping (issue 8: health.failover_after, recover_after) ---- */
+
+/* Applies a plan to the observed world as Docker would (every action
+ * succeeds), so that a simulation can run pass after pass. */
+static void sim_apply(struct fx *f, int64_t now)
+{
+	for (size_t a = 0; a < f->plan.n; a++) {
+		const struct action *act = &f->plan.v[a];
+		const struct engine_spec *s = act->spec;
+		struct engine_obs *e = act->id ? NULL : NULL;
+		for (size_t i = 0; act->id && i < f->obs.n_engines; i++)
+			if (str_eq(f->obs.engines[i].id, act->id))
+				e = &f->obs.engines[i];
+		switch (act->kind) {
+		case ACT_RESTART:
+		case ACT_START:
+			if (e) {
+				free(e->state);
+				e->state = xstrdup("running");
+				e->running = true;
+				e->started_at_ms = now;
+				e->ns = NS_CURRENT;
+			}
+			break;
+		case ACT_REMOVE:
+		case ACT_RECREATE:
+			if (e) {
+				engine_obs_clear(e);
+				*e = f->obs.engines[--f->obs.n_engines];
+			}
+			if (act->kind == ACT_REMOVE)
+				break;
+			/* fall through */
+		case ACT_CREATE:
+			fx_fwd_engine(f, s->vpn, s->http_port, s->forwarded ? s->p2p_port : 0)->started_at_ms = now;
+			break;
+		case ACT_RESTART_VPN:
+			break;
+		}
+	}
+}
+
+/* One VPN of two goes unhealthy at t0: its engines are hidden at once, but
+ * its share moves to the other VPN only after failover_after. */
+static const struct {
+	int64_t offset_ms;
+	int creates;
+} failover_cases[] = {
+	{ 0, 0 },
+	{ 5000, 0 },
+	{ 14999, 0 },
+	{ 15000, 2 },
+	{ 40000, 2 },
+};
+
+START_TEST(rule4_damping_share_moves_after_failover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	memory_probe(&f.mem, "e19000", true);
+	fx_plan(&f, FX_NOW - 1000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	const char *why;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert_str_eq(why, "vpn unavailable");
+	fx_plan(&f, FX_NOW + failover_cases[_i].offset_ms);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), failover_cases[_i].creates);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	ck_assert_int_eq(f.plan.target, 4);
+	for (size_t i = 0; i < f.plan.n; i++)
+		ck_assert_str_eq(f.plan.v[i].vpn, "gluetun_2");
+	if (!failover_cases[_i].creates)
+		ck_assert(fx_has_note(&f.plan, "its share stays with it"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_damping_first_seen_unavailable_holds_its_share)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->health = HEALTH_STARTING; /* a boot: Gluetun connecting */
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19500, create acestream-19501");
+	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 8000); /* (the first plan was not applied) */
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19500, "
+				"create acestream-19001, create acestream-19501");
+	fx_free(&f);
+}
+END_TEST
+
+/* A VPN that failed over gets its share back only once it has stayed
+ * available for recover_after; then make before break as rule 4 says. */
+START_TEST(rule4_damping_share_returns_after_recover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	fx_plan(&f, FX_NOW);
+	struct vpn_obs *v = fx_vobs(&f, "gluetun");
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW + 1000);
+	fx_plan(&f, FX_NOW + 20000);
+	ck_assert_str_eq(S(&f), "create acestream-19502, create acestream-19503");
+	sim_apply(&f, FX_NOW + 20000);
+	fx_plan(&f, FX_NOW + 25000);
+	ck_assert_str_eq(S(&f), "");
+	/* Back at t1 (a container restart, so no reconnect restarts). */
+	int64_t t1 = FX_NOW + 30000;
+	v->health = HEALTH_HEALTHY;
+	v->started_at_ms = 29000;
+	fx_plan(&f, t1);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "its share returns once it has stayed available 15s"));
+	fx_plan(&f, t1 + 14999);
+	ck_assert_str_eq(S(&f), "");
+	fx_plan(&f, t1 + 15000);
+	ck_assert_str_eq(S(&f), "remove acestream-19503, remove acestream-19502");
+	ck_assert_int_eq(f.plan.v[0].phase, 1);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->failed_over);
+	fx_free(&f);
+}
+END_TEST
+
+/* Issue 8's measurement: 10 flaps of 2 s down / 2 s up of one VPN (an
+ * internal Gluetun reconnect each time), a pass every 500 ms, every plan
+ * applied. Damped: at most one restart per engine of that VPN, no create
+ * or remove. Case 1 turns damping off to show the same simulation does see
+ * the churn the damping removes. */
+START_TEST(rule3_flaps_restart_each_engine_once)
+{
+	bool damped = _i == 0;
+	struct fx f;
+	fx_init(&f);
+	if (!damped) {
+		f.cfg.health.failover_after_ms = 0;
+		f.cfg.health.recover_after_ms = 0;
+	}
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	int creates = 0, removes = 0, restarts[2] = { 0, 0 }, other = 0;
+	bool hidden_pending = false;
+	int64_t t = FX_NOW;
+	for (int step = 0; step < 160; step++, t += 500) {
+		/* Flaps during the first 40 s, then 40 s of calm. */
+		bool up = step >= 80 || (step / 4) % 2 == 1;
+		fx_vobs(&f, "gluetun")->health = up ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
+		fx_plan(&f, t);
+		for (size_t a = 0; a < f.plan.n; a++) {
+			const struct action *act = &f.plan.v[a];
+			creates += act->kind == ACT_CREATE || act->kind == ACT_RECREATE;
+			removes += act->kind == ACT_REMOVE || act->kind == ACT_RECREATE;
+			if (act->kind == ACT_RESTART && str_eq(act->name, "acestream-19000"))
+				restarts[0]++;
+			else if (act->kind == ACT_RESTART && str_eq(act->name, "acestream-19001"))
+				restarts[1]++;
+			else if (act->kind == ACT_RESTART)
+				other++;
+		}
+		const char *why = NULL;
+		struct engine_obs *e = fx_find_engine(&f, "acestream-19000");
+		if (up && e && !plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why) &&
+		    strstr(why, "restart pending"))
+			hidden_pending = true;
+		sim_apply(&f, t);
+	}
+	if (damped) {
+		ck_assert_int_eq(creates, 0);
+		ck_assert_int_eq(removes, 0);
+		ck_assert_int_eq(restarts[0], 1);
+		ck_assert_int_eq(restarts[1], 1);
+		ck_assert(hidden_pending);
+	} else {
+		ck_assert_int_gt(creates, 0);
+		ck_assert_int_gt(removes, 0);
+		ck_assert_int_gt(restarts[0], 1);
+	}
+	ck_assert_int_eq(other, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_reconnect_restart_waits_for_recover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	memory_probe(&f.mem, "e19000", true);
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	v->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 3000);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "restarted once it has stayed available 15s (in 15s)"));
+	const char *why;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert(strstr(why, "restart pending"));
+	fx_plan(&f, FX_NOW + 17999);
+	ck_assert_str_eq(S(&f), "");
+	fx_plan(&f, FX_NOW + 18000);
+	ck_assert_str_eq(S(&f), "restart acestream-19000, restart acestream-19001");
+	fx_plan(&f, FX_NOW + 18500);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	fx_free(&f);
+}
+END_TEST
+
 /* ---- scale: the same plans, linear work (issue 9) ---- */
 
 static uint64_t test_rnd(uint64_t *s)
@@ -1659,6 +1892,12 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, memory_observe_tracks_outage_and_forgets_gone);
 	tcase_add_test(tc, visibility_reasons);
 	tcase_add_loop_test(tc, rule4_spread_matches_one_at_a_time, 0, 60);
+	tcase_add_loop_test(tc, rule4_damping_share_moves_after_failover_after, 0,
+			    (int)ARRAY_LEN(failover_cases));
+	tcase_add_test(tc, rule4_damping_first_seen_unavailable_holds_its_share);
+	tcase_add_test(tc, rule4_damping_share_returns_after_recover_after);
+	tcase_add_loop_test(tc, rule3_flaps_restart_each_engine_once, 0, 2);
+	tcase_add_test(tc, rule3_reconnect_restart_waits_for_recover_after);
 	tcase_add_test(tc, order_independent_of_docker_list_order);
 	tcase_add_test(tc, memory_engine_index_survives_growth_and_forgetting);
 	suite_add_tcase(s, tc);
