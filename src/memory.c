@@ -167,6 +167,13 @@ static void backoff_entry_free(void *p)
 	free(b);
 }
 
+static void slot_entry_free(void *p)
+{
+	struct memory_slot *sl = p;
+	free(sl->name);
+	free(sl);
+}
+
 void memory_free(struct memory *m)
 {
 	if (!m)
@@ -174,6 +181,7 @@ void memory_free(struct memory *m)
 	set_free(&m->vpns, vpn_entry_free);
 	engines_free(&m->engines);
 	set_free(&m->backoffs, backoff_entry_free);
+	set_free(&m->slots, slot_entry_free);
 	memset(m, 0, sizeof *m);
 }
 
@@ -289,6 +297,62 @@ static void observe_vpn(struct memory_vpn *v, const struct config *cfg,
 	}
 }
 
+/* ---- crash loops, by slot ---- */
+
+const struct memory_slot *memory_slot(const struct memory *m, const char *name)
+{
+	return m ? set_find(&m->slots, name) : NULL;
+}
+
+/* An exit that came within the crash window of the start it ended. */
+static bool early_exit(const struct engine_obs *e)
+{
+	return e->state && str_eq(e->state, "exited") && e->started_at_ms > 0 &&
+	       e->finished_at_ms >= e->started_at_ms &&
+	       e->finished_at_ms - e->started_at_ms < MEMORY_CRASH_WINDOW_MS;
+}
+
+/* Counts each early exit once (Docker's FinishedAt tells them apart) and
+ * arms the next attempt on the memory clock; forgets a slot whose engine
+ * has run for the window, or that has had no engine for a long wait. */
+static void observe_slots(struct memory *m, const struct observed *obs, int64_t now_ms)
+{
+	for (size_t i = 0; i < obs->n_engines; i++) {
+		const struct engine_obs *e = &obs->engines[i];
+		if (!e->name)
+			continue;
+		struct memory_slot *sl = set_find(&m->slots, e->name);
+		if (early_exit(e)) {
+			if (!sl)
+				sl = set_add(&m->slots, e->name, sizeof *sl);
+			sl->running_since_ms = 0;
+			if (sl->crashes && sl->finished_at_ms == e->finished_at_ms)
+				continue; /* seen already */
+			sl->crashes++;
+			sl->finished_at_ms = e->finished_at_ms;
+			sl->exit_code = e->exit_code;
+			sl->ran_ms = e->finished_at_ms - e->started_at_ms;
+			int64_t wait = sl->wait_ms ? 2 * sl->wait_ms : MEMORY_CRASH_BACKOFF_MIN_MS;
+			sl->wait_ms = wait < MEMORY_CRASH_BACKOFF_MAX_MS ? wait : MEMORY_CRASH_BACKOFF_MAX_MS;
+			sl->next_attempt_ms = now_ms + sl->wait_ms;
+		} else if (sl && e->running) {
+			if (!sl->running_since_ms)
+				sl->running_since_ms = now_ms ? now_ms : 1;
+		}
+	}
+	for (size_t i = 0; i < m->slots.n;) {
+		struct memory_slot *sl = m->slots.v[i];
+		bool stable = sl->running_since_ms && now_ms - sl->running_since_ms >= MEMORY_CRASH_WINDOW_MS;
+		bool stale = now_ms - sl->next_attempt_ms >= MEMORY_CRASH_BACKOFF_MAX_MS;
+		if (!stable && !stale) {
+			i++;
+			continue;
+		}
+		set_del_at(&m->slots, i);
+		slot_entry_free(sl);
+	}
+}
+
 /* ---- one observation ---- */
 
 void memory_observe(struct memory *m, const struct config *cfg,
@@ -312,6 +376,7 @@ void memory_observe(struct memory *m, const struct config *cfg,
 		vpn_entry_free(v);
 	}
 	engines_forget_gone(&m->engines, obs);
+	observe_slots(m, obs, now_ms);
 	/* Expired back-offs, kept one more wait so a repeated failure doubles it. */
 	for (size_t i = 0; i < m->backoffs.n;) {
 		struct memory_backoff *b = m->backoffs.v[i];

@@ -69,6 +69,27 @@ struct memory_backoff {
 	char *error; /* last error, for the plan's note; may be NULL */
 };
 
+/* Crash loops (issue 9): engines that exit within MEMORY_CRASH_WINDOW_MS of
+ * starting, by slot (container name, which survives a re-create): the
+ * planner re-creates them no earlier than next_attempt_ms, waiting
+ * MEMORY_CRASH_BACKOFF_MIN_MS after the first exit, then twice as long
+ * after each further one, up to MEMORY_CRASH_BACKOFF_MAX_MS. A slot is
+ * forgotten once its engine has run for the window. */
+#define MEMORY_CRASH_WINDOW_MS 60000
+#define MEMORY_CRASH_BACKOFF_MIN_MS 10000
+#define MEMORY_CRASH_BACKOFF_MAX_MS 300000
+
+struct memory_slot {
+	char *name;
+	int crashes;             /* early exits in a row */
+	int exit_code;           /* of the last one */
+	int64_t ran_ms;          /* how long it ran, the last time */
+	int64_t finished_at_ms;  /* Docker's FinishedAt: tells a new exit from one seen */
+	int64_t wait_ms;         /* the last back-off */
+	int64_t next_attempt_ms; /* not re-created before this (memory clock) */
+	int64_t running_since_ms; /* seen running since (memory clock), 0 = not */
+};
+
 /* A set of entries keyed by their first member (a string). Each entry is
  * allocated on its own, so a pointer handed out stays valid until the entry
  * is forgotten; `v` lists them (in no particular order) for iteration. */
@@ -93,6 +114,7 @@ struct memory {
 	struct memory_set vpns;       /* struct memory_vpn */
 	struct memory_engines engines;
 	struct memory_set backoffs;   /* struct memory_backoff */
+	struct memory_set slots;      /* struct memory_slot */
 };
 
 void memory_init(struct memory *m);
@@ -101,7 +123,8 @@ void memory_free(struct memory *m);
 /* Folds a new observation into m (pure: `now_ms` is the caller's clock):
  * VPN unavailable-since and reconnect detection, flap damping (failed_over,
  * reconnect restarts falling due), back-off reset when a VPN is available
- * again, forgets engines and VPNs that no longer exist. */
+ * again, engines exiting right after they started (crash slots), forgets
+ * engines and VPNs that no longer exist. */
 void memory_observe(struct memory *m, const struct config *cfg,
 		    const struct observed *obs, int64_t now_ms);
 
@@ -111,6 +134,9 @@ struct memory_vpn *memory_vpn(const struct memory *m, const char *name);
 struct memory_vpn *memory_vpn_get(struct memory *m, const char *name);
 struct memory_engine *memory_engine(const struct memory *m, const char *id);
 struct memory_engine *memory_engine_get(struct memory *m, const char *id);
+
+/* The crash record of a slot (container name), NULL when none. */
+const struct memory_slot *memory_slot(const struct memory *m, const char *name);
 
 /* Stream events and probe results for one engine. */
 void memory_set_streams(struct memory *m, const char *id, int streams);

@@ -71,6 +71,12 @@ static bool engine_dead_state(const struct engine_obs *o)
 	       str_eq(o->state, "created");
 }
 
+/* Whole seconds, rounded up: "in 0s" would read as "now". */
+static long long secs_up(int64_t ms)
+{
+	return (long long)((ms + 999) / 1000);
+}
+
 static int engine_port(const struct engine_obs *o, bool behind_vpn)
 {
 	/* Without a VPN the published host port is what the range governs. */
@@ -341,6 +347,8 @@ static void rule_dead(struct pl *c)
 		struct pl_eng *e = &c->e[i];
 		const struct engine_obs *o = e->o;
 		char *why = NULL;
+		if (e->acted)
+			continue; /* an exited engine rule_exited took care of */
 		if (e->g < 0) {
 			if (c->cfg->n_vpns && !(o->vpn && *o->vpn))
 				why = xstrdup("engine without a VPN while VPNs are declared");
@@ -363,15 +371,115 @@ static void rule_dead(struct pl *c)
 	}
 }
 
+/* ---- exited engines: host reboot, dockerd restart, crash loops ---- */
+
+/* The crash memory knows about this very exit (issue 9). */
+static bool crash_recorded(const struct memory_slot *sl, const struct engine_obs *o)
+{
+	return sl && sl->crashes > 0 && o->finished_at_ms && sl->finished_at_ms == o->finished_at_ms;
+}
+
+enum exited_fate {
+	EXITED_WAIT_VPN,       /* its VPN is not available: it could not join it */
+	EXITED_WAIT_CRASH,     /* it crashed right after starting: back-off */
+	EXITED_RECREATE_CRASH, /* ... and the back-off has passed */
+	EXITED_RECREATE_VPN,   /* its VPN was re-created since: join the new one */
+	EXITED_RECREATE_DRIFT, /* stopped with its VPN, but its config changed */
+	EXITED_START,          /* stopped with its VPN (reboot, dockerd restart) */
+	EXITED_REMOVE,         /* stopped on its own while its VPN ran: rule 7 */
+};
+
+/* SPEC §2 and rule 7 for an exited engine, as a table. An engine stopped
+ * with its VPN when the VPN started after it did (its namespace is stale):
+ * a host reboot or dockerd restart; docker start re-joins the VPN's current
+ * namespace, docker start on a re-created VPN's engine cannot. */
+static enum exited_fate exited_fate(const struct pl *c, const struct pl_group *g,
+				    const struct pl_eng *e, const struct memory_slot *sl)
+{
+	if (!g->available)
+		return EXITED_WAIT_VPN;
+	if (crash_recorded(sl, e->o))
+		return c->now < sl->next_attempt_ms ? EXITED_WAIT_CRASH : EXITED_RECREATE_CRASH;
+	if (g->name[0] && e->o->ns == NS_STALE_RECREATE)
+		return EXITED_RECREATE_VPN;
+	if (g->name[0] && e->o->ns == NS_STALE_RESTART)
+		return e->drift ? EXITED_RECREATE_DRIFT : EXITED_START;
+	return EXITED_REMOVE;
+}
+
+static void exited_recreate(struct pl *c, struct pl_group *g, size_t i, char *why)
+{
+	const struct engine_obs *o = c->e[i].o;
+	bool fw = o->forwarded && g->pf != PF_OFF;
+	int p2p = fw ? (g->fwd ? g->fwd : o->p2p_port) : 0;
+	pl_push(&c->recreates, ACT_RECREATE, (int)i, (int)(g - c->g),
+		pl_spec_for(c, g, o->http_port, fw, p2p), -1, why);
+}
+
+/* Exited engines of declared VPNs, in their range (rule_dead handles the
+ * rest, and the engines this leaves to rule 7). Engines kept exited still
+ * count in their VPN's share: a crash loop must not spill onto new ports. */
+static void rule_exited(struct pl *c)
+{
+	for (size_t gi = 0; gi < c->ng; gi++) {
+		struct pl_group *g = &c->g[gi];
+		int waiting_vpn = 0;
+		PL_FOR_GROUP(c, g, k, i) {
+			struct pl_eng *e = &c->e[i];
+			const struct engine_obs *o = e->o;
+			if (!o->state || !str_eq(o->state, "exited") ||
+			    !range_contains(g->range, engine_port(o, c->cfg->n_vpns > 0)))
+				continue;
+			const struct memory_slot *sl = memory_slot(c->mem, o->name);
+			switch (exited_fate(c, g, e, sl)) {
+			case EXITED_WAIT_VPN:
+				waiting_vpn++;
+				e->waiting = e->acted = true;
+				break;
+			case EXITED_WAIT_CRASH:
+				e->waiting = e->acted = true;
+				pl_note(c->out, g->name, "%s exited %llds after starting (exit code %d), %d time%s "
+					"in a row: re-created in %llds", o->name, (long long)(sl->ran_ms / 1000),
+					sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s",
+					secs_up(sl->next_attempt_ms - c->now));
+				break;
+			case EXITED_RECREATE_CRASH:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("crash loop: exited %llds after starting (exit code %d), "
+								   "%d time%s in a row; re-created after a %llds back-off",
+								   (long long)(sl->ran_ms / 1000), sl->exit_code, sl->crashes,
+								   sl->crashes == 1 ? "" : "s", secs_up(sl->wait_ms)));
+				break;
+			case EXITED_RECREATE_VPN:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("exited; vpn %s was re-created (id %.12s): "
+								   "re-created to join the new container", g->name, g->id));
+				break;
+			case EXITED_RECREATE_DRIFT:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("stopped with vpn %s, and its configuration changed: "
+								   "re-created", g->name));
+				break;
+			case EXITED_START:
+				e->acted = true;
+				pl_push(&c->starts, ACT_START, (int)i, (int)gi, NULL, -1,
+					xasprintf("stopped with vpn %s, which has started since (host reboot or "
+						  "dockerd restart): started to join it", g->name));
+				break;
+			case EXITED_REMOVE:
+				break;
+			}
+		}
+		if (waiting_vpn)
+			pl_note(c->out, g->name, "%d exited engine%s left until the VPN is available: an engine cannot "
+				"join a container that is not running", waiting_vpn, waiting_vpn == 1 ? "" : "s");
+	}
+}
+
 struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port,
 				    bool forwarded, int p2p)
 {
 	return plan_engine_spec(c->cfg, g->name, g->id, g->range, port, forwarded, p2p, c->hash);
-}
-
-static long long secs_up(int64_t ms)
-{
-	return (long long)((ms + 999) / 1000);
 }
 
 /* Flap damping (issue 8): each VPN's mode in rule 4. Gluetun's internal
@@ -598,7 +706,7 @@ static void emit(struct plan *out, const struct pl *c, struct pl_item *it,
 static void emit_all(struct pl *c)
 {
 	struct plan *out = c->out;
-	struct pl_list *p0[] = { &c->vpn_restarts, &c->dead, &c->restarts, &c->recreates };
+	struct pl_list *p0[] = { &c->vpn_restarts, &c->dead, &c->starts, &c->restarts, &c->recreates };
 	for (size_t l = 0; l < ARRAY_LEN(p0); l++)
 		for (size_t i = 0; i < p0[l]->n; i++)
 			emit(out, c, &p0[l]->v[i], 0, -1);
@@ -656,12 +764,24 @@ const char *plan_backoff_key(const struct action *a)
 static void filter_backoff(struct pl *c)
 {
 	struct plan *out = c->out;
-	if (!c->mem || !c->mem->backoffs.n || !out->n)
+	if (!c->mem || (!c->mem->backoffs.n && !c->mem->slots.n) || !out->n)
 		return;
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
 	for (size_t i = 0; i < out->n; i++) {
 		int64_t until = memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
+		/* A create on a slot whose last engine crashed right after
+		 * starting waits for that slot's back-off too. */
+		const struct memory_slot *sl = out->v[i].kind == ACT_CREATE ?
+			memory_slot(c->mem, out->v[i].name) : NULL;
+		if (sl && sl->next_attempt_ms > until && sl->next_attempt_ms > c->now) {
+			drop[i] = create_dropped = true;
+			pl_note(out, out->v[i].vpn, "create %s skipped: the last engine in this slot exited "
+				"right after starting (exit code %d), %d time%s in a row; next attempt in %llds",
+				out->v[i].name, sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s",
+				secs_up(sl->next_attempt_ms - c->now));
+			continue;
+		}
 		if (until > c->now) {
 			drop[i] = true;
 			create_dropped = create_dropped || out->v[i].kind == ACT_CREATE;
@@ -716,6 +836,7 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	 * before it (rule 9 filters the result). */
 	static void (*const rules[])(struct pl *) = {
 		rule_damping,        /* 1, 4: flap damping, each VPN's mode */
+		rule_exited,         /* §2, 7: exited engines (reboots, crash loops) */
 		rule_dead,           /* 7: dead, undeclared VPN, port off its range */
 		rule_vpn_down,       /* 1, 2: unavailable VPNs, their restarts */
 		rule_reattach,       /* 3: stale namespaces, reconnects */
@@ -730,6 +851,7 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 
 	pl_list_free(&c.vpn_restarts);
 	pl_list_free(&c.dead);
+	pl_list_free(&c.starts);
 	pl_list_free(&c.restarts);
 	pl_list_free(&c.recreates);
 	pl_list_free(&c.creates);
@@ -751,29 +873,72 @@ static bool vpn_reconnect_pending(const struct memory *mem, const char *vpn)
 	return vm && (vm->reconnect_pending || vm->reconnect_due);
 }
 
+/* Why an engine is hidden (static text), NULL when visible; *slot gets its
+ * crash record when that is the reason. */
+static const char *hidden_reason(const struct config *cfg, const struct observed *obs,
+				 const struct memory *mem, const struct engine_obs *e,
+				 const struct memory_slot **slot)
+{
+	const char *v = e->vpn ? e->vpn : "";
+	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
+	const struct memory_engine *m = memory_engine(mem, e->id);
+	*slot = NULL;
+	if (!declared)
+		return "vpn not declared";
+	if (*v && !plan_vpn_available(observed_vpn(obs, v)))
+		return "vpn unavailable";
+	if (!e->running || (e->state && !str_eq(e->state, "running"))) {
+		const struct memory_slot *sl = memory_slot(mem, e->name);
+		if (e->state && str_eq(e->state, "exited") && crash_recorded(sl, e)) {
+			*slot = sl;
+			return "crash loop: exited right after starting; re-created after a back-off";
+		}
+		return "not running";
+	}
+	if (e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
+		return "network namespace stale";
+	if (*v && cfg->health.restart_engines_on_reconnect && vpn_reconnect_pending(mem, v))
+		return "vpn reconnected: restart pending until it stays available (health.recover_after)";
+	if (!m || !m->probed)
+		return "not probed yet";
+	if (!m->probe_ok)
+		return "probe failing";
+	return NULL;
+}
+
 bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
 			 const struct memory *mem, const struct engine_obs *e,
 			 const char **why)
 {
-	const char *w = NULL;
-	const char *v = e->vpn ? e->vpn : "";
-	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
-	const struct memory_engine *m = memory_engine(mem, e->id);
-	if (!declared)
-		w = "vpn not declared";
-	else if (*v && !plan_vpn_available(observed_vpn(obs, v)))
-		w = "vpn unavailable";
-	else if (!e->running || (e->state && !str_eq(e->state, "running")))
-		w = "not running";
-	else if (e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
-		w = "network namespace stale";
-	else if (*v && cfg->health.restart_engines_on_reconnect && vpn_reconnect_pending(mem, v))
-		w = "vpn reconnected: restart pending until it stays available (health.recover_after)";
-	else if (!m || !m->probed)
-		w = "not probed yet";
-	else if (!m->probe_ok)
-		w = "probe failing";
+	const struct memory_slot *sl;
+	const char *w = hidden_reason(cfg, obs, mem, e, &sl);
 	if (why)
 		*why = w;
 	return w == NULL;
+}
+
+bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs,
+			    const struct memory *mem, const struct engine_obs *e,
+			    int64_t now_ms, char *why, size_t len)
+{
+	const struct memory_slot *sl;
+	const char *w = hidden_reason(cfg, obs, mem, e, &sl);
+	if (!w) {
+		sbuf_printf(why, len, "%s", "");
+		return true;
+	}
+	if (!sl) {
+		sbuf_printf(why, len, "%s", w);
+		return false;
+	}
+	int64_t wait = sl->next_attempt_ms - now_ms;
+	if (wait > 0)
+		sbuf_printf(why, len, "crash loop: exited %llds after starting (exit code %d), %d time%s "
+			    "in a row; next attempt in %llds", (long long)(sl->ran_ms / 1000), sl->exit_code,
+			    sl->crashes, sl->crashes == 1 ? "" : "s", secs_up(wait));
+	else
+		sbuf_printf(why, len, "crash loop: exited %llds after starting (exit code %d), %d time%s "
+			    "in a row; re-created on the next pass", (long long)(sl->ran_ms / 1000),
+			    sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s");
+	return false;
 }

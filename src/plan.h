@@ -18,7 +18,7 @@ struct cJSON;
 
 enum action_kind {
 	ACT_CREATE = 0,  /* create + start an engine from `spec` */
-	ACT_START,       /* start an existing container (reserved: not planned today) */
+	ACT_START,       /* start an exited engine that stopped with its VPN (SPEC §2) */
 	ACT_RESTART,     /* docker restart engine: re-joins the VPN namespace */
 	ACT_REMOVE,      /* stop (spec-less, engine.stop_timeout) + remove */
 	ACT_RECREATE,    /* remove, then create the same slot from `spec` */
@@ -132,6 +132,17 @@ void plan_free(struct plan *p);
  * returns after recover_after, and so do its reconnect restarts (rule 3,
  * once per recovery, engines hidden meanwhile). Both read the memory that
  * memory_observe keeps; with mem NULL there is no damping.
+ *
+ * Exited engines (SPEC §2, rule 7): on an unavailable VPN they are left
+ * alone (an engine cannot join a container that is not running). On an
+ * available one, an engine whose VPN started after it did stopped with its
+ * VPN (host reboot, dockerd restart): it is started (ACT_START), or
+ * re-created when its config drifted; one whose VPN was re-created is
+ * re-created; one that exited on its own while its VPN ran is removed and
+ * replaced, unless it exited within MEMORY_CRASH_WINDOW_MS of starting: then
+ * it is re-created in place once its slot's crash back-off (memory.h) has
+ * passed, and meanwhile counts in its VPN's share, so a crash loop never
+ * spills onto new ports.
  */
 size_t plan_compute(const struct config *cfg, const struct observed *obs,
 		    const struct memory *mem, int64_t now_ms, struct plan *out);
@@ -146,6 +157,13 @@ bool plan_vpn_available(const struct vpn_obs *v);
 bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
 			 const struct memory *mem, const struct engine_obs *e,
 			 const char **why);
+
+/* The same with the reason written out for one engine (no static text):
+ * for a crash loop, how it exited, how often, and when the next attempt is
+ * (now_ms: memory's clock). why gets "" when visible. */
+bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs,
+			    const struct memory *mem, const struct engine_obs *e,
+			    int64_t now_ms, char *why, size_t len);
 
 /* Output for `ace-orchestrator plan` and GET /plan. The text numbers actions
  * from 1 (after=N refers to that number); JSON keeps 0-based "after". */

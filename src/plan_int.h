@@ -12,12 +12,15 @@ struct pl_eng {
 	int g;          /* placement group, -1 when its VPN is not declared */
 	int streams;
 	bool dead;      /* removed in phase 0 (rule 7) */
-	bool acted;     /* restarted or re-created this pass (rule 3) */
+	bool acted;     /* restarted, started or re-created this pass, or
+			   left waiting: no other rule touches it */
 	bool drift;     /* config hash differs (rule 6) */
 	bool fw_keep;   /* the VPN's one forwarded engine (rule 5) */
 	bool fw_stale;  /* that engine, but its P2P port is no longer forwarded */
 	bool fw_extra;  /* a second forwarded engine, or forwarding is off */
 	bool removing;  /* a phase-1 removal is planned */
+	bool waiting;   /* exited, left as is this pass (VPN down, crash back-off);
+			   only a surplus removal may take it */
 };
 
 /* A VPN's place in rule 4 (flap damping, health.failover_after and
@@ -105,7 +108,7 @@ struct pl {
 	struct pl_eng *e;
 	size_t ne;
 	size_t *ord; /* engine indices by (group, http_port, name) */
-	struct pl_list vpn_restarts, dead, restarts, recreates, creates, removes;
+	struct pl_list vpn_restarts, dead, starts, restarts, recreates, creates, removes;
 	struct plan *out;
 };
 

@@ -196,10 +196,13 @@ static void pl_replace(struct pl *c, int gi, int i, int present, bool fw, const 
 		xasprintf("%s (re-created in place: no room for a replacement)", why));
 }
 
-/* Removal preference when a VPN has more than its share: drifted engines
- * (they would be replaced anyway), plain ones, then forwarded ones last. */
+/* Removal preference when a VPN has more than its share: exited ones left
+ * waiting, drifted engines (they would be replaced anyway), plain ones,
+ * then forwarded ones last. */
 static int surplus_class(const struct pl_eng *e)
 {
+	if (e->waiting) /* exited, serving nothing */
+		return 0;
 	if (e->drift && !e->o->forwarded)
 		return 0;
 	if (!e->o->forwarded)
@@ -275,7 +278,7 @@ static void step_surplus(struct pl *c, struct pl_group *g)
 			struct pl_eng *e = &c->e[i];
 			if (g->present <= g->share)
 				break;
-			if (e->dead || e->acted || e->removing || !pl_eng_idle(e) ||
+			if (e->dead || (e->acted && !e->waiting) || e->removing || !pl_eng_idle(e) ||
 			    surplus_class(e) != cls || (e->fw_keep && !e->fw_stale))
 				continue;
 			pl_remove(c, (int)i, -1,

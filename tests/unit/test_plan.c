@@ -1640,6 +1640,246 @@ START_TEST(rule3_reconnect_restart_waits_for_recover_after)
 }
 END_TEST
 
+/* ---- exited engines: host reboot, dockerd restart (issue 8 item 4) ---- */
+
+static void set_exited(struct engine_obs *e, int64_t started, int64_t finished, int code)
+{
+	free(e->state);
+	e->state = xstrdup("exited");
+	e->running = false;
+	e->started_at_ms = started;
+	e->finished_at_ms = finished;
+	e->exit_code = code;
+}
+
+START_TEST(reboot_exited_engine_left_while_vpn_not_running)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->running = false;
+	free(v->state);
+	v->state = xstrdup("exited");
+	set_exited(fx_engine(&f, "gluetun", 19000), 2000, 3600000, 255);
+	set_exited(fx_engine(&f, "gluetun", 19001), 2000, 3600000, 255);
+	fx_plan(&f, FX_NOW);
+	fx_plan(&f, FX_NOW + 3600000); /* even much later: the VPN is what is missing */
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_START), 0);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), 0);
+	ck_assert(fx_has_note(&f.plan, "2 exited engines left until the VPN is available"));
+	fx_free(&f);
+}
+END_TEST
+
+/* An exited engine of an available VPN, by how its namespace stands (as
+ * observe_classify finds it) and its config hash. */
+static const struct {
+	const char *name;
+	int64_t vpn_started; /* the engine started at 2000 */
+	const char *vpn_id;  /* gluetun-id is the label's */
+	bool drift;
+	const char *want;
+} exited_cases[] = {
+	{ "stopped with its vpn", 50000, "gluetun-id", false, "start acestream-19000" },
+	{ "stopped with its vpn, drifted", 50000, "gluetun-id", true, "recreate acestream-19000" },
+	{ "vpn re-created meanwhile", 50000, "gluetun-new", false, "recreate acestream-19000" },
+	{ "stopped on its own", 1000, "gluetun-id", false,
+	  "remove acestream-19000, create acestream-19002" },
+};
+
+START_TEST(reboot_exited_engine_by_namespace_table)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->started_at_ms = exited_cases[_i].vpn_started;
+	free(v->id);
+	v->id = xstrdup(exited_cases[_i].vpn_id);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	free(e->vpn_id);
+	e->vpn_id = xstrdup("gluetun-id");
+	free(e->network_mode);
+	e->network_mode = xstrdup("container:gluetun-id");
+	set_exited(e, 2000, 3600000, 0); /* ran an hour: no crash */
+	e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, v);
+	if (exited_cases[_i].drift)
+		drift(&f, 19000);
+	fx_engine(&f, "gluetun", 19001)->ns =
+		str_eq(v->id, "gluetun-id") ? NS_CURRENT : NS_STALE_RECREATE;
+	fx_plan(&f, FX_NOW);
+	const char *got = S(&f);
+	/* 19001's own re-create (VPN re-created) comes with the third case. */
+	ck_assert_msg(strncmp(got, exited_cases[_i].want, strlen(exited_cases[_i].want)) == 0,
+		      "%s: %s", exited_cases[_i].name, got);
+	int i = fx_index(&f.plan, f.plan.v[0].kind, "acestream-19000");
+	ck_assert_int_eq(i, 0);
+	if (f.plan.v[0].kind == ACT_START) {
+		ck_assert_str_eq(f.plan.v[0].id, "e19000");
+		ck_assert(strstr(f.plan.v[0].reason, "host reboot or dockerd restart"));
+	}
+	if (f.plan.v[0].kind == ACT_RECREATE) {
+		char *mode = xasprintf("container:%s", v->id);
+		ck_assert_str_eq(f.plan.v[0].spec->network_mode, mode);
+		free(mode);
+		ck_assert_str_eq(engine_spec_label(f.plan.v[0].spec, "acestream.vpn_id"), v->id);
+		ck_assert_str_eq(engine_spec_label(f.plan.v[0].spec, "acestream.config_hash"), f.hash);
+	}
+	fx_free(&f);
+}
+END_TEST
+
+/* The whole of a host reboot: every container stopped; the VPNs come back
+ * first (restart policy), not healthy yet, then healthy; engines are
+ * started, none created or removed. */
+START_TEST(reboot_fleet_started_once_vpns_are_back)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	const int ports[] = { 19000, 19001, 19500, 19501 };
+	for (size_t i = 0; i < ARRAY_LEN(ports); i++)
+		fx_engine(&f, i < 2 ? "gluetun" : "gluetun_2", ports[i]);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* Down: VPNs and engines exited. */
+	for (size_t i = 0; i < f.obs.n_vpns; i++) {
+		struct vpn_obs *v = &f.obs.vpns[i];
+		v->running = false;
+		v->health = HEALTH_UNHEALTHY;
+	}
+	for (size_t i = 0; i < f.obs.n_engines; i++)
+		set_exited(&f.obs.engines[i], 2000, 7200000, 0);
+	fx_plan(&f, FX_NOW + 1000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* VPN containers started again (new StartedAt), Gluetun connecting. */
+	for (size_t i = 0; i < f.obs.n_vpns; i++) {
+		f.obs.vpns[i].running = true;
+		f.obs.vpns[i].health = HEALTH_STARTING;
+		f.obs.vpns[i].started_at_ms = 8000000;
+	}
+	for (size_t i = 0; i < f.obs.n_engines; i++) {
+		struct engine_obs *e = &f.obs.engines[i];
+		e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, fx_vobs(&f, e->vpn));
+		ck_assert_int_eq(e->ns, NS_STALE_RESTART);
+	}
+	fx_plan(&f, FX_NOW + 20000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	for (size_t i = 0; i < f.obs.n_vpns; i++)
+		f.obs.vpns[i].health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 30000);
+	ck_assert_str_eq(S(&f), "start acestream-19000, start acestream-19001, "
+				"start acestream-19500, start acestream-19501");
+	sim_apply(&f, FX_NOW + 30000);
+	fx_plan(&f, FX_NOW + 35000);
+	ck_assert_str_eq(S(&f), "");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- crash loops (issue 9 item 4) ---- */
+
+/* An engine whose image ignores our env: it exits 2 s after every start.
+ * A pass every second for fifteen minutes, every plan applied; the slot is
+ * re-created with a doubling back-off and the fleet never spills onto new
+ * ports. */
+START_TEST(crash_loop_recreated_with_backoff_per_slot)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	int64_t t = FX_NOW;
+	set_exited(fx_engine(&f, "gluetun", 19000), t - 5000, t - 3000, 1);
+	int64_t recreated_at[16];
+	int n = 0, others = 0;
+	bool noted = false, hidden = false;
+	for (; t < FX_NOW + 900000; t += 1000) {
+		struct engine_obs *e = fx_find_engine(&f, "acestream-19000");
+		if (e && e->running && t - e->started_at_ms >= 2000)
+			set_exited(e, e->started_at_ms, e->started_at_ms + 2000, 1);
+		fx_plan(&f, t);
+		for (size_t a = 0; a < f.plan.n; a++) {
+			if (f.plan.v[a].kind == ACT_RECREATE && str_eq(f.plan.v[a].name, "acestream-19000")) {
+				ck_assert(strstr(f.plan.v[a].reason, "crash loop: exited 2s after starting (exit code 1)"));
+				ck_assert_int_lt(n, (int)ARRAY_LEN(recreated_at));
+				recreated_at[n++] = t;
+			} else {
+				others++;
+			}
+		}
+		if (fx_has_note(&f.plan, "acestream-19000 exited 2s after starting (exit code 1)"))
+			noted = true;
+		char why[256];
+		e = fx_find_engine(&f, "acestream-19000");
+		if (!plan_engine_visible_at(&f.cfg, &f.obs, &f.mem, e, t, why, sizeof why) &&
+		    strstr(why, "crash loop") && strstr(why, "next attempt in"))
+			hidden = true;
+		sim_apply(&f, t);
+	}
+	/* Waits 10, 20, 40, 80, 160, 300 s after each exit (seen 2 s after
+	 * the start, on the pass after it). */
+	const int64_t waits[] = { 10000, 20000, 40000, 80000, 160000, 300000 };
+	ck_assert_int_ge(n, (int)ARRAY_LEN(waits));
+	for (int i = 1; i < (int)ARRAY_LEN(waits); i++)
+		ck_assert_msg(recreated_at[i] - recreated_at[i - 1] == 2000 + waits[i],
+			      "attempt %d after %lld ms", i, (long long)(recreated_at[i] - recreated_at[i - 1]));
+	ck_assert_int_eq(n, 6); /* in fifteen minutes; one every few passes without back-off */
+	ck_assert_int_eq(others, 0);
+	ck_assert(noted);
+	ck_assert(hidden);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(crash_loop_forgotten_once_the_engine_runs)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	set_exited(e, FX_NOW - 5000, FX_NOW - 3000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(memory_slot(&f.mem, "acestream-19000")->crashes, 1);
+	fx_plan(&f, FX_NOW + 10000);
+	ck_assert_str_eq(S(&f), "recreate acestream-19000");
+	sim_apply(&f, FX_NOW + 10000);
+	fx_plan(&f, FX_NOW + 11000);
+	ck_assert_ptr_nonnull(memory_slot(&f.mem, "acestream-19000"));
+	fx_plan(&f, FX_NOW + 71000);
+	ck_assert_ptr_null(memory_slot(&f.mem, "acestream-19000"));
+	/* A later exit after a long run is plain rule 7 again. */
+	e = fx_find_engine(&f, "acestream-19000");
+	set_exited(e, e->started_at_ms, FX_NOW + 80000, 137);
+	fx_plan(&f, FX_NOW + 81000);
+	ck_assert_str_eq(S(&f), "remove acestream-19000, create acestream-19002");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(crash_loop_create_on_vanished_slot_waits)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	set_exited(fx_engine(&f, "gluetun", 19000), FX_NOW - 5000, FX_NOW - 3000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "");
+	/* Someone removes it by hand: the slot is free, its back-off is not. */
+	engine_obs_clear(&f.obs.engines[1]);
+	f.obs.n_engines = 1;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "create acestream-19000 skipped: the last engine in this slot exited"));
+	fx_plan(&f, FX_NOW + 10000);
+	ck_assert_str_eq(S(&f), "create acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
 /* ---- scale: the same plans, linear work (issue 9) ---- */
 
 static uint64_t test_rnd(uint64_t *s)
@@ -1898,6 +2138,12 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, rule4_damping_share_returns_after_recover_after);
 	tcase_add_loop_test(tc, rule3_flaps_restart_each_engine_once, 0, 2);
 	tcase_add_test(tc, rule3_reconnect_restart_waits_for_recover_after);
+	tcase_add_test(tc, reboot_exited_engine_left_while_vpn_not_running);
+	tcase_add_loop_test(tc, reboot_exited_engine_by_namespace_table, 0, (int)ARRAY_LEN(exited_cases));
+	tcase_add_test(tc, reboot_fleet_started_once_vpns_are_back);
+	tcase_add_test(tc, crash_loop_recreated_with_backoff_per_slot);
+	tcase_add_test(tc, crash_loop_forgotten_once_the_engine_runs);
+	tcase_add_test(tc, crash_loop_create_on_vanished_slot_waits);
 	tcase_add_test(tc, order_independent_of_docker_list_order);
 	tcase_add_test(tc, memory_engine_index_survives_growth_and_forgetting);
 	suite_add_tcase(s, tc);
