@@ -115,6 +115,10 @@ struct memory {
 	struct memory_engines engines;
 	struct memory_set backoffs;   /* struct memory_backoff */
 	struct memory_set slots;      /* struct memory_slot */
+	/* Extra serving engines asked for through POST /provision/acestream,
+	 * set by the daemon: rule 4's target becomes max(min, busy + min_free
+	 * + demand), still within replicas.max and capacity. */
+	int demand;
 };
 
 void memory_init(struct memory *m);

@@ -110,9 +110,8 @@ static void pl_spread(struct pl *c, int t)
 	free(next);
 }
 
-/* Rule 4: T and its water-filled spread. Busy engines are a floor per VPN
- * (rule 8 keeps them); ties go to the VPN that already has more engines,
- * so an odd target does not make two VPNs trade an engine every pass. */
+/* Rule 4: T, raised by provision demand (memory.demand), and its spread
+ * (pl_spread). */
 void pl_rule_target(struct pl *c)
 {
 	const struct config *cfg = c->cfg;
@@ -133,14 +132,21 @@ void pl_rule_target(struct pl *c)
 		navail += c->g[i].available;
 		cap_avail += c->g[i].available ? c->g[i].max : 0;
 	}
+	int demand = c->mem && c->mem->demand > 0 ? c->mem->demand : 0;
 	int t = cfg->replicas.min;
-	if (busy + cfg->replicas.min_free > t)
-		t = busy + cfg->replicas.min_free;
+	if (busy + cfg->replicas.min_free + demand > t)
+		t = busy + cfg->replicas.min_free + demand;
+	int want = t;
 	int hi = cfg->replicas.max < cap ? cfg->replicas.max : cap;
 	if (t > hi)
 		t = hi;
 	if (t < 0)
 		t = 0;
+	if (demand)
+		pl_note(c->out, "", "provision demand of %d: target %d = max(min %d, %d busy + %d min_free + %d)%s",
+			demand, t, cfg->replicas.min, busy, cfg->replicas.min_free, demand,
+			want <= t ? "" : hi == cfg->replicas.max ? ", capped by replicas.max"
+							       : ", capped by the capacity of the VPNs");
 	c->out->target = t;
 	c->out->busy = busy;
 	/* What can be placed now; T also counts the VPNs that hold their share. */

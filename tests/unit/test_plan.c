@@ -1880,6 +1880,49 @@ START_TEST(crash_loop_create_on_vanished_slot_waits)
 }
 END_TEST
 
+/* ---- provision demand (POST /provision/acestream) ---- */
+
+/* T = clamp(max(min, busy + min_free + demand), 0, min(max, capacity)). */
+static const struct {
+	const char *name;
+	int min, max, min_free, busy, demand, max_engines, want;
+	const char *note;
+} demand_cases[] = {
+	{ "no demand", 2, 20, 1, 0, 0, 10, 2, NULL },
+	{ "below min", 4, 20, 1, 0, 2, 10, 4, "provision demand of 2: target 4" },
+	{ "raises target", 2, 20, 1, 3, 2, 10, 6, "target 6 = max(min 2, 3 busy + 1 min_free + 2)" },
+	{ "capped by max", 2, 5, 1, 3, 4, 10, 5, "capped by replicas.max" },
+	{ "capped by capacity", 2, 20, 1, 3, 30, 4, 8, "capped by the capacity of the VPNs" },
+};
+
+START_TEST(rule4_provision_demand_table)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = demand_cases[_i].min;
+	f.cfg.replicas.max = demand_cases[_i].max;
+	f.cfg.replicas.min_free = demand_cases[_i].min_free;
+	fx_vpn(&f, "a", 19000, 19099, demand_cases[_i].max_engines, PF_OFF);
+	fx_vpn(&f, "b", 19100, 19199, demand_cases[_i].max_engines, PF_OFF);
+	for (int i = 0; i < demand_cases[_i].busy; i++) {
+		int port = (i % 2 ? 19100 : 19000) + i / 2;
+		fx_engine(&f, i % 2 ? "b" : "a", port);
+		fx_streams(&f, port, 1);
+	}
+	f.mem.demand = demand_cases[_i].demand;
+	fx_plan(&f, FX_NOW);
+	ck_assert_msg(f.plan.target == demand_cases[_i].want, "%s: target %d, want %d",
+		      demand_cases[_i].name, f.plan.target, demand_cases[_i].want);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), demand_cases[_i].want - demand_cases[_i].busy);
+	if (demand_cases[_i].note)
+		ck_assert_msg(fx_has_note(&f.plan, demand_cases[_i].note), "%s: no note \"%s\"",
+			      demand_cases[_i].name, demand_cases[_i].note);
+	else
+		ck_assert(!fx_has_note(&f.plan, "provision demand"));
+	fx_free(&f);
+}
+END_TEST
+
 /* ---- scale: the same plans, linear work (issue 9) ---- */
 
 static uint64_t test_rnd(uint64_t *s)
@@ -2144,6 +2187,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, crash_loop_recreated_with_backoff_per_slot);
 	tcase_add_test(tc, crash_loop_forgotten_once_the_engine_runs);
 	tcase_add_test(tc, crash_loop_create_on_vanished_slot_waits);
+	tcase_add_loop_test(tc, rule4_provision_demand_table, 0, (int)ARRAY_LEN(demand_cases));
 	tcase_add_test(tc, order_independent_of_docker_list_order);
 	tcase_add_test(tc, memory_engine_index_survives_growth_and_forgetting);
 	suite_add_tcase(s, tc);
