@@ -267,6 +267,7 @@ static void observe_vpn(struct memory_vpn *v, const struct config *cfg,
 			v->failed_over = true;
 		return;
 	}
+	v->been_available = true;
 	if (v->unavailable_since_ms != 0) {
 		/* Back from an outage: a Gluetun-internal reconnect keeps the
 		 * container (same ID and StartedAt), so engines still look

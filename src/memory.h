@@ -30,6 +30,9 @@ struct memory_vpn {
 	 * other VPNs); cleared once it has been available for recover_after
 	 * (its share comes back). */
 	bool failed_over;
+	/* Seen available since the daemon started: only then has it a share
+	 * to hold while it is briefly unavailable. */
+	bool been_available;
 	/* Engines owe a restart after an internal reconnect; it falls due once
 	 * the VPN has stayed available for recover_after, however often it
 	 * flapped meanwhile (one restart per recovery). */

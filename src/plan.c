@@ -508,8 +508,10 @@ static void rule_damping(struct pl *c)
 					secs_up(recover), secs_up(recover - up));
 			continue;
 		}
+		/* A VPN never seen available since the daemon started has no
+		 * share to hold: the others serve the whole target at once. */
 		int64_t down = vm && vm->unavailable_since_ms ? c->now - vm->unavailable_since_ms : -1;
-		if (vm && !vm->failed_over && down >= 0 && down < fail_after) {
+		if (vm && vm->been_available && !vm->failed_over && down >= 0 && down < fail_after) {
 			g->mode = MODE_HELD;
 			pl_note(c->out, g->name, "its share stays with it for now: unavailable for %llds, "
 				"moved to the other VPNs after %llds (in %llds)",

@@ -127,8 +127,8 @@ void plan_free(struct plan *p);
  *
  * Flap damping (health.failover_after, health.recover_after): an unavailable
  * VPN's engines are hidden at once, but its share of the target stays with
- * it until it has been unavailable for failover_after (first seen
- * unavailable counts from that observation); once it is back, its share
+ * it until it has been unavailable for failover_after (a VPN never seen
+ * available since the daemon started has none to hold); once it is back, its share
  * returns after recover_after, and so do its reconnect restarts (rule 3,
  * once per recovery, engines hidden meanwhile). Both read the memory that
  * memory_observe keeps; with mem NULL there is no damping.

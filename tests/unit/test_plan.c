@@ -308,7 +308,6 @@ START_TEST(rule4_one_vpn_unhealthy_puts_new_engines_on_other)
 {
 	struct fx f;
 	fx_init(&f);
-	f.cfg.health.failover_after_ms = 0; /* no damping: see rule4_damping_* */
 	f.cfg.replicas.min = 4;
 	two_vpns(&f);
 	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
@@ -1495,19 +1494,27 @@ START_TEST(rule4_damping_share_moves_after_failover_after)
 }
 END_TEST
 
-START_TEST(rule4_damping_first_seen_unavailable_holds_its_share)
+START_TEST(rule4_damping_vpn_never_available_holds_no_share)
 {
+	/* A boot: Gluetun still connecting when the daemon starts. Until a
+	 * VPN has been seen available it has no share to hold. */
 	struct fx f;
 	fx_init(&f);
 	f.cfg.replicas.min = 4;
 	two_vpns(&f);
-	fx_vobs(&f, "gluetun")->health = HEALTH_STARTING; /* a boot: Gluetun connecting */
+	fx_vobs(&f, "gluetun")->health = HEALTH_STARTING;
 	fx_plan(&f, FX_NOW);
-	ck_assert_str_eq(S(&f), "create acestream-19500, create acestream-19501");
+	ck_assert_str_eq(S(&f), "create acestream-19500, create acestream-19501, "
+				"create acestream-19502, create acestream-19503");
+	ck_assert(!fx_has_note(&f.plan, "its share stays with it"));
+	sim_apply(&f, FX_NOW);
+	/* It connects: its share comes back at once (it never failed over),
+	 * make before break. */
 	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
-	fx_plan(&f, FX_NOW + 8000); /* (the first plan was not applied) */
-	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19500, "
-				"create acestream-19001, create acestream-19501");
+	fx_plan(&f, FX_NOW + 8000);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001, "
+				"remove acestream-19503, remove acestream-19502");
+	ck_assert_int_eq(f.plan.v[2].phase, 1);
 	fx_free(&f);
 }
 END_TEST
@@ -1573,9 +1580,10 @@ START_TEST(rule3_flaps_restart_each_engine_once)
 	int creates = 0, removes = 0, restarts[2] = { 0, 0 }, other = 0;
 	bool hidden_pending = false;
 	int64_t t = FX_NOW;
-	for (int step = 0; step < 160; step++, t += 500) {
-		/* Flaps during the first 40 s, then 40 s of calm. */
-		bool up = step >= 80 || (step / 4) % 2 == 1;
+	for (int step = 0; step < 164; step++, t += 500) {
+		/* Up for 2 s, 10 flaps (2 s down, 2 s up) over 40 s, then 40 s
+		 * of calm. */
+		bool up = step < 4 || step >= 84 || ((step - 4) / 4) % 2 == 1;
 		fx_vobs(&f, "gluetun")->health = up ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
 		fx_plan(&f, t);
 		for (size_t a = 0; a < f.plan.n; a++) {
@@ -2177,7 +2185,7 @@ static Suite *plan_suite(void)
 	tcase_add_loop_test(tc, rule4_spread_matches_one_at_a_time, 0, 60);
 	tcase_add_loop_test(tc, rule4_damping_share_moves_after_failover_after, 0,
 			    (int)ARRAY_LEN(failover_cases));
-	tcase_add_test(tc, rule4_damping_first_seen_unavailable_holds_its_share);
+	tcase_add_test(tc, rule4_damping_vpn_never_available_holds_no_share);
 	tcase_add_test(tc, rule4_damping_share_returns_after_recover_after);
 	tcase_add_loop_test(tc, rule3_flaps_restart_each_engine_once, 0, 2);
 	tcase_add_test(tc, rule3_reconnect_restart_waits_for_recover_after);
