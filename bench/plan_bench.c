@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 			only_n = atoi(argv[++i]);
 		} else {
 			usage();
-			return 2;
+			return strcmp(argv[i], "--help") == 0 ? 0 : 2;
 		}
 	}
 	printf("tree %s\n", TREE_NAME);

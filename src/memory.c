@@ -315,7 +315,9 @@ static bool early_exit(const struct engine_obs *e)
 
 /* Counts each early exit once (Docker's FinishedAt tells them apart) and
  * arms the next attempt on the memory clock; forgets a slot whose engine
- * has run for the window, or that has had no engine for a long wait. */
+ * has run for the window, or, with no engine running, whose next attempt
+ * is a whole maximum wait past (the slot was emptied, or it was never
+ * re-created: rule 7 then applies as to any exited engine). */
 static void observe_slots(struct memory *m, const struct observed *obs, int64_t now_ms)
 {
 	for (size_t i = 0; i < obs->n_engines; i++) {
@@ -344,7 +346,8 @@ static void observe_slots(struct memory *m, const struct observed *obs, int64_t 
 	for (size_t i = 0; i < m->slots.n;) {
 		struct memory_slot *sl = m->slots.v[i];
 		bool stable = sl->running_since_ms && now_ms - sl->running_since_ms >= MEMORY_CRASH_WINDOW_MS;
-		bool stale = now_ms - sl->next_attempt_ms >= MEMORY_CRASH_BACKOFF_MAX_MS;
+		bool stale = !sl->running_since_ms &&
+			     now_ms - sl->next_attempt_ms >= MEMORY_CRASH_BACKOFF_MAX_MS;
 		if (!stable && !stale) {
 			i++;
 			continue;

@@ -1,5 +1,6 @@
 /* plan_int.h - the planner's working state during one pass, shared by
- * plan.c (setup, rules 1-3, 7, 9, ordering) and plan_place.c (rules 4-6, 8). */
+ * plan_setup.c (setup), plan.c (rules 1-3, 7, 9, ordering) and plan_place.c
+ * (rules 4-6, 8). */
 #ifndef ACE_PLAN_INT_H
 #define ACE_PLAN_INT_H
 
@@ -111,6 +112,10 @@ struct pl {
 	struct pl_list vpn_restarts, dead, starts, restarts, recreates, creates, removes;
 	struct plan *out;
 };
+
+/* plan_setup.c: groups, engines and their order for one pass. */
+void pl_setup(struct pl *c);
+void pl_setup_free(struct pl *c);
 
 /* Internal helpers (pl_ prefix: not part of the plan_ API). */
 void pl_note(struct plan *out, const char *vpn, const char *fmt, ...)

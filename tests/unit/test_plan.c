@@ -2059,52 +2059,6 @@ START_TEST(order_independent_of_docker_list_order)
 }
 END_TEST
 
-START_TEST(memory_engine_index_survives_growth_and_forgetting)
-{
-	struct fx f;
-	fx_init(&f);
-	fx_vpn(&f, "gluetun", 19000, 19999, 0, PF_AUTO);
-	for (int p = 19000; p < 19600; p++) {
-		fx_engine(&f, "gluetun", p);
-		fx_streams(&f, p, p % 7);
-	}
-	ck_assert_uint_eq(f.mem.engines.n, 600);
-	/* Docker now lists only the even ports. */
-	size_t k = 0;
-	for (size_t i = 0; i < f.obs.n_engines; i++) {
-		if (f.obs.engines[i].http_port % 2)
-			engine_obs_clear(&f.obs.engines[i]);
-		else
-			f.obs.engines[k++] = f.obs.engines[i];
-	}
-	f.obs.n_engines = k;
-	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
-	ck_assert_uint_eq(f.mem.engines.n, 300);
-	for (int p = 19000; p < 19600; p++) {
-		char id[16];
-		snprintf(id, sizeof id, "e%d", p);
-		const struct memory_engine *m = memory_engine(&f.mem, id);
-		if (p % 2) {
-			ck_assert_ptr_null(m);
-		} else {
-			ck_assert_ptr_nonnull(m);
-			ck_assert_str_eq(m->id, id);
-			ck_assert_int_eq(m->streams, p % 7);
-		}
-	}
-	/* And it grows again past its old size. */
-	for (int i = 0; i < 2000; i++) {
-		char id[16];
-		snprintf(id, sizeof id, "x%d", i);
-		memory_probe(&f.mem, id, i % 2);
-	}
-	ck_assert_int_eq(memory_engine(&f.mem, "x1999")->probe_ok, 1);
-	ck_assert_int_eq(memory_engine(&f.mem, "e19598")->streams, 19598 % 7);
-	ck_assert_ptr_null(memory_engine(&f.mem, "x2000"));
-	fx_free(&f);
-}
-END_TEST
-
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -2197,7 +2151,6 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, crash_loop_create_on_vanished_slot_waits);
 	tcase_add_loop_test(tc, rule4_provision_demand_table, 0, (int)ARRAY_LEN(demand_cases));
 	tcase_add_test(tc, order_independent_of_docker_list_order);
-	tcase_add_test(tc, memory_engine_index_survives_growth_and_forgetting);
 	suite_add_tcase(s, tc);
 	return s;
 }
