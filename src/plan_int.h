@@ -102,7 +102,8 @@ struct pl {
 	char hash[17];
 	struct pl_group *g;
 	size_t ng;
-	int *by_lo;              /* group indices by range.lo */
+	unsigned short *port_group; /* group index + 1 of each port in the span */
+	int span_lo, span_n;     /* the ports VPN ranges cover: [lo, lo + n) */
 	struct pl_name *names;   /* ng entries */
 	unsigned char *used;     /* every group's used[] */
 	int *slots;              /* every group's slot[] */

@@ -9,43 +9,19 @@
 #include "plan_int.h"
 #include "util.h"
 
-/* Groups by range.lo, for finding the group whose range holds a port.
- * Validation keeps VPN ranges disjoint, so at most one does. */
-static int range_key_cmp(const void *key, const void *elt, void *arg)
-{
-	int port = *(const int *)key;
-	const struct pl_group *g = &((const struct pl *)arg)->g[*(const int *)elt];
-	return port < g->range.lo ? -1 : port > g->range.hi ? 1 : 0;
-}
-
-static int by_lo_cmp(const void *a, const void *b, void *arg)
-{
-	const struct pl *c = arg;
-	int x = c->g[*(const int *)a].range.lo, y = c->g[*(const int *)b].range.lo;
-	return x < y ? -1 : x > y;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct pl_name *)a)->name, ((const struct pl_name *)b)->name);
 }
 
-/* glibc's bsearch takes no context argument: a small binary search over
- * by_lo with one. */
+/* The group whose range holds a port: VPN ranges are disjoint (validate.c),
+ * so one entry per port of the span they cover answers it directly. */
 static struct pl_group *group_of_port(struct pl *c, int port)
 {
-	size_t lo = 0, hi = c->ng;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = range_key_cmp(&port, &c->by_lo[mid], c);
-		if (r == 0)
-			return &c->g[c->by_lo[mid]];
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	if (port < c->span_lo || port - c->span_lo >= c->span_n)
+		return NULL;
+	int g = c->port_group[port - c->span_lo];
+	return g ? &c->g[g - 1] : NULL;
 }
 
 /* hint: the group most likely to hold the port (the engine's own), or NULL. */
@@ -91,7 +67,6 @@ static void groups_init(struct pl *c)
 	const struct config *cfg = c->cfg;
 	c->ng = cfg->n_vpns ? cfg->n_vpns : 1;
 	c->g = xcalloc(c->ng, sizeof *c->g);
-	c->by_lo = xcalloc(c->ng, sizeof *c->by_lo);
 	c->names = xcalloc(c->ng, sizeof *c->names);
 	size_t ports = 0;
 	for (size_t i = 0; i < c->ng; i++) {
@@ -120,10 +95,22 @@ static void groups_init(struct pl *c)
 		g->n_free = range_size(g->range);
 		g->next_port = g->range.lo;
 		ports += (size_t)g->n_free;
-		c->by_lo[i] = (int)i;
 		c->names[i] = (struct pl_name){ g->name, (int)i };
 	}
-	qsort_r(c->by_lo, c->ng, sizeof *c->by_lo, by_lo_cmp, c);
+	int span_hi = 0;
+	c->span_lo = 65536;
+	for (size_t i = 0; i < c->ng; i++) {
+		if (c->g[i].range.lo < c->span_lo)
+			c->span_lo = c->g[i].range.lo;
+		if (c->g[i].range.hi > span_hi)
+			span_hi = c->g[i].range.hi;
+	}
+	c->span_n = span_hi >= c->span_lo ? span_hi - c->span_lo + 1 : 0;
+	c->port_group = xcalloc(c->span_n ? (size_t)c->span_n : 1, sizeof *c->port_group);
+	for (size_t i = 0; i < c->ng; i++)
+		for (int p = c->g[i].range.lo; p <= c->g[i].range.hi; p++)
+			if (!c->port_group[p - c->span_lo])
+				c->port_group[p - c->span_lo] = (unsigned short)(i + 1);
 	qsort(c->names, c->ng, sizeof *c->names, name_cmp);
 	/* One allocation each for every group's port flags and slot table. */
 	c->used = xcalloc(ports ? ports : 1, 1);
@@ -265,7 +252,7 @@ void pl_setup_free(struct pl *c)
 {
 	free(c->used);
 	free(c->slots);
-	free(c->by_lo);
+	free(c->port_group);
 	free(c->names);
 	free(c->g);
 	free(c->e);
