@@ -1,7 +1,8 @@
-# mk/config.mk - the config model: YAML parsing, validation, value parsers,
+# mk/config.mk - the config model: YAML parsing, diagnostics, validation, value parsers,
 # their unit tests, the golden-file test and the config fuzz target.
 libace_a_SOURCES += \
 	src/range.c \
+	src/diag.c src/diag.h \
 	src/config.c src/config_dump.c src/config_priv.h \
 	src/validate.c \
 	src/yamltree.c src/yamltree.h

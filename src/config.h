@@ -8,13 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diag.h"
 #include "range.h"
-
-/* 1-based line and column of a YAML node; 0/0 when the value is a default. */
-struct src_pos {
-	int line;
-	int col;
-};
 
 /* A key/value pair from a YAML mapping (engine.env, engine.labels). */
 struct kv {
@@ -101,27 +96,6 @@ struct config {
 		char *api_key;      /* never printed */
 	} api;
 };
-
-/* One diagnostic: "FILE:LINE:COL: error: MESSAGE". */
-enum diag_level { DIAG_ERROR, DIAG_WARNING };
-
-struct diag {
-	enum diag_level level;
-	struct src_pos pos;
-	char *msg;
-};
-
-struct diags {
-	struct diag *v;
-	size_t n, cap;
-};
-
-void diags_add(struct diags *d, enum diag_level lvl, struct src_pos pos,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-size_t diags_errors(const struct diags *d);
-/* Prints every diagnostic, sorted by position, GCC style. */
-void diags_print(const struct diags *d, const char *file, FILE *out);
-void diags_free(struct diags *d);
 
 /* Parses and validates. Returns a config only when there are no errors;
  * warnings and errors are appended to d. `name` is used in messages. */
