@@ -3,7 +3,7 @@
 libace_a_SOURCES += \
 	src/range.c \
 	src/diag.c src/diag.h \
-	src/config.c src/config_dump.c src/config_priv.h \
+	src/config.c src/config_preset.c src/config_dump.c src/config_priv.h \
 	src/validate.c \
 	src/yamltree.c src/yamltree.h
 
@@ -32,3 +32,7 @@ tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_config_LDADD = $(ACE_LIBS)
 endif
+
+# engine.preset against the real-contract stand-in engines (needs Docker).
+TESTS += tests/integration/scenario_engine_presets.sh
+EXTRA_DIST += tests/integration/scenario_engine_presets.sh

@@ -35,6 +35,7 @@ struct conv {
 	struct diags *d;
 	const struct ynode *map; /* the mapping being read */
 	const char *path;        /* its dotted location, "" at the top */
+	struct config *c;        /* being filled (set where a reader needs it) */
 };
 
 /* Full dotted name of key in the current mapping, for messages. */
@@ -217,7 +218,7 @@ static void conv_kvs(const struct conv *cv, const char *key, struct kv **out, si
 	if (!m)
 		return;
 	conv_name(cv, key, path, sizeof path);
-	struct conv sub = { cv->d, m, path };
+	struct conv sub = { cv->d, m, path, cv->c };
 	*out = xcalloc(m->n, sizeof **out);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ypair *p = &m->pairs[i];
@@ -252,10 +253,6 @@ static bool config_listen_ok(const char *s)
 
 void config_set_defaults(struct config *c)
 {
-	static const struct kv env[] = {
-		{ "CONF", "--http-port={http_port}\n--https-port={https_port}\n--bind-all", { 0, 0 } },
-		{ "P2P_PORT", "{p2p_port}", { 0, 0 } },
-	};
 	c->instance = xstrdup("default");
 	c->engine.name_prefix = xstrdup("acestream");
 	c->engine.https_port_base = 45000;
@@ -264,10 +261,7 @@ void config_set_defaults(struct config *c)
 	c->engine.health_interval_ms = 10000;
 	c->engine.health_failures = 3;
 	c->engine.stop_timeout_ms = 10000;
-	c->engine.env = xcalloc(ARRAY_LEN(env), sizeof *c->engine.env);
-	for (size_t i = 0; i < ARRAY_LEN(env); i++)
-		c->engine.env[i] = (struct kv){ xstrdup(env[i].key), xstrdup(env[i].val), { 0, 0 } };
-	c->engine.n_env = ARRAY_LEN(env);
+	config_preset_apply(&c->engine, PRESET_KRINKUTO11);
 	c->replicas.min = 2;
 	c->replicas.max = 20;
 	c->replicas.min_free = 1;
@@ -289,11 +283,101 @@ static void kvs_free(struct kv *v, size_t n)
 	free(v);
 }
 
+/* engine.preset: the preset's env and argv are the base the rest of the
+ * engine section is laid over, so it is read first. */
+static void config_engine_preset(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *v = conv_scalar(cv, "preset", "a string", false);
+	enum engine_preset p;
+	if (!v)
+		return;
+	if (!config_preset_parse(v->str, &p)) {
+		const char *hint = NULL;
+		/* Upstream's names carry an architecture (krinkuto11-amd64). */
+		for (int i = 0; i <= PRESET_CUSTOM; i++) {
+			const char *name = engine_preset_str((enum engine_preset)i);
+			if (validate_distance(v->str, name, 2) <= 2 ||
+			    (str_startswith(v->str, name) && v->str[strlen(name)] == '-'))
+				hint = name;
+		}
+		if (hint)
+			diags_add(cv->d, DIAG_ERROR, v->pos, "engine.preset: unknown preset '%s'; "
+				  "did you mean `%s`? (one of %s)", v->str, hint, config_preset_names());
+		else
+			diags_add(cv->d, DIAG_ERROR, v->pos, "engine.preset: unknown preset '%s' "
+				  "(one of %s)", v->str, config_preset_names());
+		return;
+	}
+	config_preset_apply(e, p);
+	e->preset_pos = v->pos;
+}
+
+/* engine.env is merged over the preset's env key by key; `KEY: ~` removes
+ * a key of the preset. Numbers and booleans are taken as written, as
+ * Compose does, since `P2P_PORT: 8621` is natural. */
+static void config_engine_env(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *m = conv_child(cv, "env", YN_MAP);
+	if (!m)
+		return;
+	struct conv sub = { cv->d, m, "engine.env", cv->c };
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ypair *p = &m->pairs[i];
+		if (p->dup || p->val->alias)
+			continue;
+		if (p->val->kind == YN_SCALAR && p->val->type == YS_NULL) {
+			if (!config_env_unset(e, p->key->str, p->val->pos))
+				diags_add(cv->d, DIAG_WARNING, p->val->pos, "engine.env.%s: null removes "
+					  "a variable of the preset, but preset '%s' sets no %s",
+					  p->key->str, engine_preset_str(e->preset), p->key->str);
+			continue;
+		}
+		if (!conv_scalar(&sub, p->key->str, "a string (or ~ to remove it)", true))
+			continue;
+		config_env_set(e, p->key->str, p->val->str, p->val->pos);
+	}
+}
+
+/* engine.command, when present (even empty), replaces the preset's argv:
+ * `command: []` is how to run the image's own CMD under an argv preset. */
+static void config_engine_command(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *v = ytree_get(cv->map, "command");
+	if (!v)
+		return;
+	if (!(v->kind == YN_SCALAR && v->type == YS_NULL) && v->kind != YN_SEQ) {
+		conv_type_error(cv, "command", v, "a sequence");
+		return;
+	}
+	for (size_t i = 0; i < e->n_command; i++)
+		free(e->command[i].s);
+	free(e->command);
+	e->command = NULL;
+	e->n_command = 0;
+	if (v->kind != YN_SEQ || v->n == 0)
+		return;
+	e->command = xcalloc(v->n, sizeof *e->command);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->items[i];
+		if (it->alias)
+			continue;
+		if (it->kind != YN_SCALAR || it->type == YS_NULL) {
+			diags_add(cv->d, DIAG_ERROR, it->pos, "engine.command[%zu]: expected a string, "
+				  "got %s", i, ytree_kind_str(it));
+			continue;
+		}
+		e->command[e->n_command++] = (struct pstr){ xstrdup(it->str), it->pos };
+	}
+}
+
 static void config_engine(struct config *c, const struct conv *root)
 {
 	static const char *const keys[] = {
-		"image", "name_prefix", "https_port_base", "p2p_port_base", "env", "command",
-		"labels", "memory_limit", "health", "stop_timeout", NULL,
+		"image", "preset", "name_prefix", "https_port_base", "p2p_port_base", "env",
+		"command", "labels", "memory_limit", "health", "stop_timeout", NULL,
 	};
 	static const char *const health_keys[] = { "path", "interval", "failures", NULL };
 	struct engine_decl *e = &c->engine;
@@ -307,7 +391,7 @@ static void config_engine(struct config *c, const struct conv *root)
 			conv_required(root, "engine");
 		return;
 	}
-	struct conv cv = { root->d, m, "engine" };
+	struct conv cv = { root->d, m, "engine", c };
 	validate_keys(m, "engine", keys, root->d);
 	conv_required(&cv, "image");
 	conv_str(&cv, "image", &e->image, &e->image_pos);
@@ -318,35 +402,15 @@ static void config_engine(struct config *c, const struct conv *root)
 			  "Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", e->name_prefix);
 	conv_int(&cv, "https_port_base", 1, 65535, &e->https_port_base, &e->https_port_base_pos);
 	conv_int(&cv, "p2p_port_base", 1, 65535, &e->p2p_port_base, &e->p2p_port_base_pos);
-	if (ytree_get(m, "env")) {
-		/* A declared env replaces the default one entirely. */
-		kvs_free(e->env, e->n_env);
-		e->env = NULL;
-		e->n_env = 0;
-		conv_kvs(&cv, "env", &e->env, &e->n_env, false);
-	}
+	config_engine_preset(&cv);
+	config_engine_env(&cv);
 	conv_kvs(&cv, "labels", &e->labels, &e->n_labels, true);
-	const struct ynode *cmd = conv_child(&cv, "command", YN_SEQ);
-	if (cmd) {
-		e->command = xcalloc(cmd->n, sizeof *e->command);
-		for (size_t i = 0; i < cmd->n; i++) {
-			const struct ynode *it = cmd->items[i];
-			if (it->alias)
-				continue;
-			if (it->kind != YN_SCALAR || it->type == YS_NULL) {
-				diags_add(root->d, DIAG_ERROR, it->pos,
-					  "engine.command[%zu]: expected a string, got %s", i,
-					  ytree_kind_str(it));
-				continue;
-			}
-			e->command[e->n_command++] = (struct pstr){ xstrdup(it->str), it->pos };
-		}
-	}
+	config_engine_command(&cv);
 	conv_unit(&cv, "memory_limit", &e->memory_limit, false, size_parse);
 	conv_unit(&cv, "stop_timeout", &e->stop_timeout_ms, false, duration_parse);
 	const struct ynode *h = conv_child(&cv, "health", YN_MAP);
 	if (h) {
-		struct conv hc = { root->d, h, "engine.health" };
+		struct conv hc = { root->d, h, "engine.health", c };
 		validate_keys(h, "engine.health", health_keys, root->d);
 		conv_str(&hc, "path", &e->health_path, NULL);
 		conv_unit(&hc, "interval", &e->health_interval_ms, true, duration_parse);
@@ -419,7 +483,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 	}
 	conv_str(cv, "instance", &c->instance, NULL);
 	if ((m = conv_child(cv, "docker", YN_MAP))) {
-		struct conv sub = { cv->d, m, "docker" };
+		struct conv sub = { cv->d, m, "docker", cv->c };
 		validate_keys(m, "docker", docker_keys, cv->d);
 		struct src_pos hpos = { 0, 0 };
 		conv_str(&sub, "host", &c->docker_host, &hpos);
@@ -430,7 +494,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 	}
 	config_engine(c, cv);
 	if ((m = conv_child(cv, "replicas", YN_MAP))) {
-		struct conv sub = { cv->d, m, "replicas" };
+		struct conv sub = { cv->d, m, "replicas", cv->c };
 		validate_keys(m, "replicas", replica_keys, cv->d);
 		conv_int(&sub, "min", 0, INT_MAX, &c->replicas.min, &c->replicas.min_pos);
 		conv_int(&sub, "max", 0, INT_MAX, &c->replicas.max, &c->replicas.max_pos);
@@ -449,7 +513,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 					  path, ytree_kind_str(it));
 				continue;
 			}
-			struct conv sub = { cv->d, it, path };
+			struct conv sub = { cv->d, it, path, cv->c };
 			config_vpn(&c->vpns[c->n_vpns++], &sub);
 		}
 	}
@@ -460,7 +524,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 	}
 	conv_str(cv, "network", &c->network, NULL);
 	if ((m = conv_child(cv, "health", YN_MAP))) {
-		struct conv sub = { cv->d, m, "health" };
+		struct conv sub = { cv->d, m, "health", cv->c };
 		validate_keys(m, "health", health_keys, cv->d);
 		conv_unit(&sub, "vpn_check_interval", &c->health.vpn_check_interval_ms, true, duration_parse);
 		conv_unit(&sub, "port_check_interval", &c->health.port_check_interval_ms, true, duration_parse);
@@ -470,7 +534,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 		conv_bool(&sub, "restart_engines_on_reconnect", &c->health.restart_engines_on_reconnect);
 	}
 	if ((m = conv_child(cv, "api", YN_MAP))) {
-		struct conv sub = { cv->d, m, "api" };
+		struct conv sub = { cv->d, m, "api", cv->c };
 		validate_keys(m, "api", api_keys, cv->d);
 		struct src_pos lpos = { 0, 0 };
 		conv_str(&sub, "listen", &c->api.listen, &lpos);
@@ -509,7 +573,7 @@ struct config *config_load_buffer(const char *buf, size_t len, const char *name,
 			  ytree_kind_str(root));
 		goto fail;
 	}
-	struct conv cv = { d, root, "" };
+	struct conv cv = { d, root, "", c };
 	config_sections(c, &cv);
 	if (!c->docker_host) {
 		/* DOCKER_HOST only fills in for an absent docker.host: the file
@@ -569,6 +633,7 @@ void config_clear(struct config *c)
 	free(c->engine.image);
 	free(c->engine.name_prefix);
 	kvs_free(c->engine.env, c->engine.n_env);
+	kvs_free(c->engine.env_unset, c->engine.n_env_unset);
 	for (size_t i = 0; i < c->engine.n_command; i++)
 		free(c->engine.command[i].s);
 	free(c->engine.command);

@@ -27,6 +27,17 @@ struct pstr {
 enum pf_mode { PF_AUTO = 0, PF_ON, PF_OFF };
 const char *pf_mode_str(enum pf_mode m);
 
+/* engine.preset: the env/argv contract of an engine image (upstream called
+ * them "engine variants"); see config_preset.c for where each comes from. */
+enum engine_preset {
+	PRESET_KRINKUTO11 = 0, /* ghcr.io/krinkuto11/acestream-http-proxy (default) */
+	PRESET_JOPSIS_AMD64,   /* jopsis/acestream:x64, ACESTREAM_ARGS */
+	PRESET_JOPSIS_ARM32,   /* jopsis/acestream:arm32-*, argv */
+	PRESET_JOPSIS_ARM64,   /* jopsis/acestream:arm64-*, argv */
+	PRESET_CUSTOM,         /* no default env or argv */
+};
+const char *engine_preset_str(enum engine_preset p);
+
 struct vpn_decl {
 	char *name;
 	struct src_pos name_pos;
@@ -51,8 +62,17 @@ struct engine_decl {
 	struct src_pos https_port_base_pos;
 	int p2p_port_base;   /* default 50000 */
 	struct src_pos p2p_port_base_pos;
+	enum engine_preset preset; /* default PRESET_KRINKUTO11 */
+	struct src_pos preset_pos;
+	/* The effective env: the preset's, with engine.env merged over it key
+	 * by key (file positions on the keys the file set). */
 	struct kv *env;
 	size_t n_env;
+	/* Preset keys engine.env removed with `~` (val is NULL); kept so that
+	 * dumps show the removal and read back the same. */
+	struct kv *env_unset;
+	size_t n_env_unset;
+	/* The effective argv: engine.command when given, else the preset's. */
 	struct pstr *command;
 	size_t n_command;
 	struct kv *labels;

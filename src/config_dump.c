@@ -101,15 +101,39 @@ static void dump_map(FILE *out, const char *indent, const char *key, const struc
 	}
 }
 
+/* The effective env (preset merged with engine.env); keys the file removed
+ * from the preset follow as `null`, so the dump reads back the same. */
+static void dump_env(FILE *out, const struct engine_decl *e)
+{
+	if (!e->n_env_unset) {
+		dump_map(out, "  ", "env", e->env, e->n_env);
+		return;
+	}
+	fputs("  env:\n", out);
+	for (size_t i = 0; i < e->n_env; i++) {
+		fputs("    ", out);
+		config_dump_str(out, e->env[i].key);
+		fputs(": ", out);
+		config_dump_str(out, e->env[i].val);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < e->n_env_unset; i++) {
+		fputs("    ", out);
+		config_dump_str(out, e->env_unset[i].key);
+		fputs(": null\n", out);
+	}
+}
+
 static void dump_engine(const struct engine_decl *e, FILE *out)
 {
 	char buf[32];
 	fputs("engine:\n", out);
 	dump_kv(out, "  ", "image", e->image);
+	dump_kv(out, "  ", "preset", engine_preset_str(e->preset));
 	dump_kv(out, "  ", "name_prefix", e->name_prefix);
 	fprintf(out, "  https_port_base: %d\n  p2p_port_base: %d\n", e->https_port_base,
 		e->p2p_port_base);
-	dump_map(out, "  ", "env", e->env, e->n_env);
+	dump_env(out, e);
 	if (!e->n_command) {
 		fputs("  command: []\n", out);
 	} else {

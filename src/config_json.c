@@ -46,21 +46,26 @@ static void add_size(cJSON *o, const char *key, int64_t b)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-static void add_map(cJSON *o, const char *key, const struct kv *v, size_t n)
+static cJSON *add_map(cJSON *o, const char *key, const struct kv *v, size_t n)
 {
 	cJSON *m = cJSON_AddObjectToObject(o, key);
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddStringToObject(m, v[i].key ? v[i].key : "", v[i].val ? v[i].val : "");
+	return m;
 }
 
 static void add_engine(cJSON *root, const struct engine_decl *e)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "engine");
 	add_str(o, "image", e->image);
+	add_str(o, "preset", engine_preset_str(e->preset));
 	add_str(o, "name_prefix", e->name_prefix);
 	cJSON_AddNumberToObject(o, "https_port_base", e->https_port_base);
 	cJSON_AddNumberToObject(o, "p2p_port_base", e->p2p_port_base);
-	add_map(o, "env", e->env, e->n_env);
+	/* Effective env; preset keys the file removed are null, as in the YAML. */
+	cJSON *env = add_map(o, "env", e->env, e->n_env);
+	for (size_t i = 0; i < e->n_env_unset; i++)
+		cJSON_AddNullToObject(env, e->env_unset[i].key ? e->env_unset[i].key : "");
 	cJSON *cmd = cJSON_AddArrayToObject(o, "command");
 	for (size_t i = 0; i < e->n_command; i++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(e->command[i].s ? e->command[i].s : ""));

@@ -40,17 +40,19 @@ static int create_engine(struct docker *d, const char *name, const char *instanc
 			 const char *mode, int http, int cport, int hport, char *id,
 			 size_t idlen, struct docker_err *err)
 {
-	char conf[96], p2p[32], hp[16];
-	snprintf(conf, sizeof(conf), "CONF=--http-port=%d\n--https-port=%d", http, 45000 + http % 100);
+	/* What ace-test/engine:latest reads, like the real image's entrypoint. */
+	char http_env[32], https_env[32], p2p[32], hp[16];
+	snprintf(http_env, sizeof(http_env), "HTTP_PORT=%d", http);
+	snprintf(https_env, sizeof(https_env), "HTTPS_PORT=%d", 45000 + http % 100);
 	snprintf(p2p, sizeof(p2p), "P2P_PORT=%d", 50000 + http % 100);
 	snprintf(hp, sizeof(hp), "%d", http);
-	const char *env[] = { conf, p2p };
+	const char *env[] = { http_env, https_env, "BIND_ALL=true", p2p };
 	const char *labels[] = {
 		"acestream.orchestrator", instance, "acestream.test", "1",
 		"acestream.test.run", itest_tag(), "acestream.http_port", hp,
 	};
 	struct docker_create_spec s = {
-		.name = name, .image = ENGINE_IMAGE, .env = env, .n_env = 2,
+		.name = name, .image = ENGINE_IMAGE, .env = env, .n_env = ARRAY_LEN(env),
 		.labels = labels, .n_labels = 4, .network_mode = mode,
 		.memory_bytes = 64 << 20, .stop_timeout_s = 2,
 		.container_port = cport, .host_port = hport, .host_ip = "127.0.0.1",

@@ -55,7 +55,8 @@ static void setup_world(struct world *w)
 	struct docker_inspect vi;
 	ck_assert_int_eq(docker_inspect(w->d, w->vpn, &vi, &err), 0);
 	char *mode = xasprintf("container:%s", vi.id);
-	const char *env[] = { "CONF=--http-port=29400\n--https-port=45000", "P2P_PORT=51400" };
+	/* What ace-test/engine:latest reads, like the real image's entrypoint. */
+	const char *env[] = { "HTTP_PORT=29400", "HTTPS_PORT=45000", "BIND_ALL=true", "P2P_PORT=51400" };
 	const char *labels[] = {
 		"acestream.orchestrator", itest_tag(), "acestream.test", "1",
 		"acestream.test.run", itest_tag(), "acestream.vpn_container", w->vpn,
@@ -66,7 +67,7 @@ static void setup_world(struct world *w)
 	};
 	char *name = xasprintf("%s-29400", itest_tag());
 	struct docker_create_spec s = {
-		.name = name, .image = "ace-test/engine:latest", .env = env, .n_env = 2,
+		.name = name, .image = "ace-test/engine:latest", .env = env, .n_env = ARRAY_LEN(env),
 		.labels = labels, .n_labels = ARRAY_LEN(labels) / 2, .network_mode = mode,
 		.stop_timeout_s = 2,
 	};

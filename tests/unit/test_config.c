@@ -28,6 +28,15 @@ static char *print_diags(const struct diags *d)
 	return buf;
 }
 
+/* The effective env value of key, NULL when the engine gets no such key. */
+static const struct kv *env_get(const struct config *c, const char *key)
+{
+	for (size_t i = 0; i < c->engine.n_env; i++)
+		if (strcmp(c->engine.env[i].key, key) == 0)
+			return &c->engine.env[i];
+	return NULL;
+}
+
 static char *dump(const struct config *c)
 {
 	char *buf = NULL;
@@ -53,12 +62,24 @@ START_TEST(test_defaults_no_vpn)
 	ck_assert_str_eq(c->engine.name_prefix, "acestream");
 	ck_assert_int_eq(c->engine.https_port_base, 45000);
 	ck_assert_int_eq(c->engine.p2p_port_base, 50000);
-	ck_assert_uint_eq(c->engine.n_env, 2);
-	ck_assert_str_eq(c->engine.env[0].key, "CONF");
-	ck_assert_str_eq(c->engine.env[0].val,
+	/* SPEC §3's default env, in its order: what the current
+	 * acestream-http-proxy entrypoint reads, and CONF for older builds. */
+	ck_assert_int_eq(c->engine.preset, PRESET_KRINKUTO11);
+	ck_assert_int_eq(c->engine.preset_pos.line, 0);
+	ck_assert_uint_eq(c->engine.n_env, 5);
+	ck_assert_str_eq(c->engine.env[0].key, "HTTP_PORT");
+	ck_assert_str_eq(c->engine.env[0].val, "{http_port}");
+	ck_assert_str_eq(c->engine.env[1].key, "HTTPS_PORT");
+	ck_assert_str_eq(c->engine.env[1].val, "{https_port}");
+	ck_assert_str_eq(c->engine.env[2].key, "BIND_ALL");
+	ck_assert_str_eq(c->engine.env[2].val, "true");
+	ck_assert_str_eq(c->engine.env[3].key, "P2P_PORT");
+	ck_assert_str_eq(c->engine.env[3].val, "{p2p_port}");
+	ck_assert_str_eq(c->engine.env[4].key, "CONF");
+	ck_assert_str_eq(c->engine.env[4].val,
 			 "--http-port={http_port}\n--https-port={https_port}\n--bind-all");
-	ck_assert_str_eq(c->engine.env[1].key, "P2P_PORT");
-	ck_assert_str_eq(c->engine.env[1].val, "{p2p_port}");
+	ck_assert_int_eq(c->engine.env[4].pos.line, 0);
+	ck_assert_uint_eq(c->engine.n_env_unset, 0);
 	ck_assert_uint_eq(c->engine.n_command, 0);
 	ck_assert_uint_eq(c->engine.n_labels, 0);
 	ck_assert_int_eq(c->engine.memory_limit, 0);
@@ -148,9 +169,11 @@ START_TEST(test_positions)
 	ck_assert_int_eq(c->engine.https_port_base_pos.line, 4);
 	ck_assert_int_eq(c->engine.https_port_base_pos.col, 20);
 	ck_assert_int_eq(c->engine.p2p_port_base_pos.line, 0);
-	ck_assert_uint_eq(c->engine.n_env, 1);
-	ck_assert_int_eq(c->engine.env[0].pos.line, 6);
-	ck_assert_int_eq(c->engine.env[0].pos.col, 8);
+	/* A key the file adds lands after the preset's, with its position. */
+	ck_assert_uint_eq(c->engine.n_env, 6);
+	ck_assert_str_eq(c->engine.env[5].key, "A");
+	ck_assert_int_eq(c->engine.env[5].pos.line, 6);
+	ck_assert_int_eq(c->engine.env[5].pos.col, 8);
 	ck_assert_uint_eq(c->engine.n_command, 2);
 	ck_assert_int_eq(c->engine.command[1].pos.line, 7);
 	ck_assert_int_eq(c->engine.command[1].pos.col, 18);
@@ -248,7 +271,7 @@ END_TEST
 START_TEST(test_dump_quoting)
 {
 	struct diags d = { 0 };
-	struct config *c = load("version: 1\nengine:\n  image: x\n  env:\n"
+	struct config *c = load("version: 1\nengine:\n  image: x\n  preset: custom\n  env:\n"
 				"    A: 'say \"hi\"\\n'\n    B: \"yes\"\n    C: \"8\"\n    D: plain-text\n", &d);
 	ck_assert_ptr_nonnull(c);
 	char *out = dump(c);
@@ -264,25 +287,28 @@ START_TEST(test_engine_hash)
 {
 	struct diags d = { 0 };
 	char h1[17], h2[17], h3[17], h4[17];
-	struct config *c = load("version: 1\nengine:\n  image: a\n  env: {X: 1, Y: 2}\n", &d);
+	struct config *c = load("version: 1\nengine:\n  image: a\n  preset: custom\n"
+				"  env: {X: 1, Y: 2}\n", &d);
 	config_engine_hash(c, h1);
 	ck_assert_uint_eq(strlen(h1), 16);
 	ck_assert_uint_eq(strspn(h1, "0123456789abcdef"), 16);
 	/* Pinned: the hash must not change between runs or releases without
-	 * a reason, or every engine of every user would be replaced. */
+	 * a reason, or every engine of every user would be replaced. (With no
+	 * preset env this is the value of the releases before presets.) */
 	ck_assert_str_eq(h1, "5b5015578bb9f64b");
 	config_free(c);
 	/* Reordering env and changing what does not shape the container. */
-	c = load("version: 1\nengine:\n  image: a\n  env: {Y: 2, X: 1}\n"
+	c = load("version: 1\nengine:\n  image: a\n  preset: custom\n  env: {Y: 2, X: 1}\n"
 		 "replicas: {min: 5}\nhealth: {vpn_check_interval: 1s}\n", &d);
 	config_engine_hash(c, h2);
 	ck_assert_str_eq(h1, h2);
 	config_free(c);
-	c = load("version: 1\nengine:\n  image: b\n  env: {X: 1, Y: 2}\n", &d);
+	c = load("version: 1\nengine:\n  image: b\n  preset: custom\n  env: {X: 1, Y: 2}\n", &d);
 	config_engine_hash(c, h3);
 	ck_assert_str_ne(h1, h3);
 	config_free(c);
-	c = load("version: 1\nengine:\n  image: a\n  env: {X: 1, Y: 2}\n  memory_limit: 1g\n", &d);
+	c = load("version: 1\nengine:\n  image: a\n  preset: custom\n  env: {X: 1, Y: 2}\n"
+		 "  memory_limit: 1g\n", &d);
 	config_engine_hash(c, h4);
 	ck_assert_str_ne(h1, h4);
 	config_free(c);
@@ -327,6 +353,219 @@ START_TEST(test_broken_input)
 }
 END_TEST
 
+/* ---- engine.preset and the env/argv merge ---- */
+
+/* Each preset's contract, as doc/configuration.md lists it. */
+static const struct {
+	const char *name;
+	enum engine_preset p;
+	const char *env; /* "K=V;" joined, in order */
+	const char *argv; /* items joined by ' ' */
+} preset_table[] = {
+	{ "krinkuto11", PRESET_KRINKUTO11,
+	  "HTTP_PORT={http_port};HTTPS_PORT={https_port};BIND_ALL=true;P2P_PORT={p2p_port};"
+	  "CONF=--http-port={http_port}\n--https-port={https_port}\n--bind-all;", "" },
+	{ "jopsis-amd64", PRESET_JOPSIS_AMD64,
+	  "ACESTREAM_ARGS=--client-console --bind-all --http-port {http_port} "
+	  "--https-port {https_port} --port {p2p_port};", "" },
+	{ "jopsis-arm32", PRESET_JOPSIS_ARM32, "",
+	  "python main.py --bind-all --client-console --live-cache-type memory "
+	  "--live-mem-cache-size 104857600 --disable-sentry --log-stdout --http-port {http_port} "
+	  "--https-port {https_port} --port {p2p_port}" },
+	{ "jopsis-arm64", PRESET_JOPSIS_ARM64, "",
+	  "python main.py --bind-all --client-console --live-cache-type memory "
+	  "--live-mem-cache-size 104857600 --disable-sentry --log-stdout --http-port {http_port} "
+	  "--https-port {https_port} --port {p2p_port}" },
+	{ "custom", PRESET_CUSTOM, "", "" },
+};
+
+static char *joined_env(const struct config *c)
+{
+	struct strbuf b = { 0 };
+	strbuf_puts(&b, "");
+	for (size_t i = 0; i < c->engine.n_env; i++) {
+		strbuf_puts(&b, c->engine.env[i].key);
+		strbuf_puts(&b, "=");
+		strbuf_puts(&b, c->engine.env[i].val);
+		strbuf_puts(&b, ";");
+	}
+	return b.data;
+}
+
+static char *joined_argv(const struct config *c)
+{
+	struct strbuf b = { 0 };
+	strbuf_puts(&b, "");
+	for (size_t i = 0; i < c->engine.n_command; i++) {
+		if (i)
+			strbuf_puts(&b, " ");
+		strbuf_puts(&b, c->engine.command[i].s);
+	}
+	return b.data;
+}
+
+START_TEST(test_preset_contract)
+{
+	struct diags d = { 0 };
+	char *yaml = xasprintf("version: 1\nengine:\n  image: x\n  preset: %s\n",
+			       preset_table[_i].name);
+	struct config *c = load(yaml, &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_int_eq(c->engine.preset, preset_table[_i].p);
+	ck_assert_str_eq(engine_preset_str(c->engine.preset), preset_table[_i].name);
+	ck_assert_int_eq(c->engine.preset_pos.line, 4);
+	char *env = joined_env(c), *argv = joined_argv(c);
+	ck_assert_str_eq(env, preset_table[_i].env);
+	ck_assert_str_eq(argv, preset_table[_i].argv);
+	free(env);
+	free(argv);
+	free(yaml);
+	config_free(c);
+	diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_env_merge)
+{
+	struct diags d = { 0 };
+	struct config *c = load("version: 1\n"
+				"engine:\n"
+				"  image: x\n"
+				"  env:\n"
+				"    BIND_ALL: \"1\"\n"      /* override: keeps its place */
+				"    CONF: ~\n"               /* removed from the preset */
+				"    CACHE_LIMIT: 2\n"        /* added after the preset's */
+				"    NOT_IN_PRESET: null\n"   /* nothing to remove: warning */
+				"    HTTPS_PORT: null\n"
+				"    P2P_PORT: \"{p2p_port}\"\n", &d);
+	ck_assert_ptr_nonnull(c);
+	char *env = joined_env(c);
+	ck_assert_str_eq(env, "HTTP_PORT={http_port};BIND_ALL=1;P2P_PORT={p2p_port};CACHE_LIMIT=2;");
+	free(env);
+	ck_assert_int_eq(env_get(c, "BIND_ALL")->pos.line, 5);
+	ck_assert_int_eq(env_get(c, "HTTP_PORT")->pos.line, 0);
+	ck_assert_int_eq(env_get(c, "P2P_PORT")->pos.line, 10);
+	ck_assert_uint_eq(c->engine.n_env_unset, 2);
+	ck_assert_str_eq(c->engine.env_unset[0].key, "CONF");
+	ck_assert_str_eq(c->engine.env_unset[1].key, "HTTPS_PORT");
+	ck_assert_uint_eq(diags_errors(&d), 0);
+	ck_assert_uint_eq(d.n, 1);
+	char *out = print_diags(&d);
+	ck_assert_str_eq(out, "t.yaml:8:20: warning: engine.env.NOT_IN_PRESET: null removes a "
+			      "variable of the preset, but preset 'krinkuto11' sets no NOT_IN_PRESET\n");
+	free(out);
+	/* The dump shows the removals as null and reads back the same. */
+	out = dump(c);
+	ck_assert_ptr_nonnull(strstr(out, "    CACHE_LIMIT: \"2\"\n    CONF: null\n"
+					  "    HTTPS_PORT: null\n  command: []\n"));
+	struct diags d2 = { 0 };
+	struct config *again = load(out, &d2);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_uint_eq(d2.n, 0);
+	char *out2 = dump(again);
+	ck_assert_str_eq(out2, out);
+	char h1[17], h2[17];
+	config_engine_hash(c, h1);
+	config_engine_hash(again, h2);
+	ck_assert_str_eq(h1, h2);
+	free(out);
+	free(out2);
+	config_free(again);
+	config_free(c);
+	diags_free(&d);
+	diags_free(&d2);
+}
+END_TEST
+
+START_TEST(test_command_replaces_preset_argv)
+{
+	struct diags d = { 0 };
+	/* Absent: the preset's argv. */
+	struct config *c = load("version: 1\nengine:\n  image: x\n  preset: jopsis-arm64\n", &d);
+	ck_assert_uint_eq(c->engine.n_command, 16);
+	ck_assert_int_eq(c->engine.command[0].pos.line, 0);
+	config_free(c);
+	/* Given: replaces it whole, with file positions. */
+	c = load("version: 1\nengine:\n  image: x\n  preset: jopsis-arm64\n"
+		 "  command: [--http-port, \"{http_port}\"]\n", &d);
+	char *argv = joined_argv(c);
+	ck_assert_str_eq(argv, "--http-port {http_port}");
+	free(argv);
+	ck_assert_int_eq(c->engine.command[1].pos.line, 5);
+	config_free(c);
+	/* Empty (or null): the image's own CMD. */
+	c = load("version: 1\nengine:\n  image: x\n  preset: jopsis-arm32\n  command: []\n", &d);
+	ck_assert_uint_eq(c->engine.n_command, 0);
+	config_free(c);
+	c = load("version: 1\nengine:\n  image: x\n  preset: jopsis-arm32\n  command:\n", &d);
+	ck_assert_uint_eq(c->engine.n_command, 0);
+	config_free(c);
+	/* The preset is read first wherever it is written in the mapping. */
+	c = load("version: 1\nengine:\n  command: [a]\n  env: {K: v}\n  image: x\n"
+		 "  preset: jopsis-amd64\n", &d);
+	argv = joined_argv(c);
+	ck_assert_str_eq(argv, "a");
+	free(argv);
+	ck_assert_uint_eq(c->engine.n_env, 2);
+	ck_assert_str_eq(c->engine.env[0].key, "ACESTREAM_ARGS");
+	ck_assert_str_eq(c->engine.env[1].key, "K");
+	config_free(c);
+	ck_assert_uint_eq(d.n, 0);
+	diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_preset_unknown)
+{
+	struct diags d = { 0 };
+	struct config *c = load("version: 1\nengine:\n  image: x\n  preset: krinkuto11-amd64\n", &d);
+	ck_assert_ptr_null(c);
+	char *out = print_diags(&d);
+	ck_assert_str_eq(out, "t.yaml:4:11: error: engine.preset: unknown preset 'krinkuto11-amd64'; "
+			      "did you mean `krinkuto11`? (one of krinkuto11, jopsis-amd64, "
+			      "jopsis-arm32, jopsis-arm64, custom)\n");
+	free(out);
+	diags_free(&d);
+	c = load("version: 1\nengine:\n  image: x\n  preset: nano-ace\n", &d);
+	ck_assert_ptr_null(c);
+	out = print_diags(&d);
+	ck_assert_str_eq(out, "t.yaml:4:11: error: engine.preset: unknown preset 'nano-ace' "
+			      "(one of krinkuto11, jopsis-amd64, jopsis-arm32, jopsis-arm64, custom)\n");
+	free(out);
+	diags_free(&d);
+	c = load("version: 1\nengine:\n  image: x\n  preset: [a]\n", &d);
+	ck_assert_ptr_null(c);
+	diags_free(&d);
+}
+END_TEST
+
+/* The hash covers what the container gets, not how the file said it: the
+ * default preset and `custom` with the same env written out are one engine. */
+START_TEST(test_hash_covers_effective_values)
+{
+	struct diags d = { 0 };
+	char h1[17], h2[17], h3[17];
+	struct config *c = load("version: 1\nengine:\n  image: a\n", &d);
+	config_engine_hash(c, h1);
+	config_free(c);
+	c = load("version: 1\nengine:\n  image: a\n  preset: custom\n  env:\n"
+		 "    HTTP_PORT: \"{http_port}\"\n    HTTPS_PORT: \"{https_port}\"\n"
+		 "    BIND_ALL: \"true\"\n    P2P_PORT: \"{p2p_port}\"\n"
+		 "    CONF: \"--http-port={http_port}\\n--https-port={https_port}\\n--bind-all\"\n", &d);
+	config_engine_hash(c, h2);
+	config_free(c);
+	ck_assert_str_eq(h1, h2);
+	/* Removing a preset key changes what the engine gets. */
+	c = load("version: 1\nengine:\n  image: a\n  env: {CONF: ~}\n", &d);
+	config_engine_hash(c, h3);
+	config_free(c);
+	ck_assert_str_ne(h1, h3);
+	ck_assert_uint_eq(d.n, 0);
+	diags_free(&d);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -343,6 +582,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_engine_hash);
 	tcase_add_test(tc, test_misc);
 	tcase_add_loop_test(tc, test_broken_input, 0, ARRAY_LEN(broken));
+	tcase_add_loop_test(tc, test_preset_contract, 0, ARRAY_LEN(preset_table));
+	tcase_add_test(tc, test_env_merge);
+	tcase_add_test(tc, test_command_replaces_preset_argv);
+	tcase_add_test(tc, test_preset_unknown);
+	tcase_add_test(tc, test_hash_covers_effective_values);
 	suite_add_tcase(s, tc);
 	return s;
 }
