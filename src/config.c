@@ -64,6 +64,14 @@ void config_set_defaults(struct config *c)
 	c->health.vpn_restart_backoff_max_ms = 600000;
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");
+	c->docker_resync_interval_ms = 60000;
+	c->health.failover_after_ms = 15000;
+	c->health.recover_after_ms = 15000;
+	c->api.stale_grace_ms = 120000;
+	c->api.per_ip_limit = 32;
+	c->streams.max_per_engine = 64;
+	c->streams.max_total = 10000;
+	c->streams.ttl_ms = 12 * 3600 * 1000;
 }
 
 static void kvs_free(struct kv *v, size_t n)
@@ -213,7 +221,8 @@ static void config_engine(struct config *c, const struct conv *root)
 static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 {
 	static const char *const keys[] = {
-		"name", "ports", "max_engines", "host", "api", "api_key_file", "port_forwarding", NULL,
+		"name", "ports", "max_engines", "host", "api", "api_key_file", "api_username",
+		"api_password_file", "port_forwarding", NULL,
 	};
 	bool has_ports = false;
 	validate_keys(cv->map, cv->path, keys, cv->d);
@@ -229,6 +238,8 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 		diags_add(cv->d, DIAG_ERROR, v->api_pos, "%s.api: '%s' is not an http:// or https:// URL",
 			  cv->path, v->api);
 	conv_str(cv, "api_key_file", &v->api_key_file, &v->api_key_file_pos);
+	conv_str(cv, "api_username", &v->api_username, &v->api_username_pos);
+	conv_str(cv, "api_password_file", &v->api_password_file, &v->api_password_file_pos);
 	const char *name = v->name ? v->name : "";
 	if (!v->host)
 		v->host = xstrdup(name);
@@ -253,15 +264,19 @@ static void config_sections(struct config *c, const struct conv *cv)
 {
 	static const char *const keys[] = {
 		"version", "instance", "docker", "engine", "replicas", "vpns", "ports",
-		"network", "health", "api", NULL,
+		"network", "health", "api", "streams", "notify", NULL,
 	};
-	static const char *const docker_keys[] = { "host", NULL };
+	static const char *const docker_keys[] = { "host", "resync_interval", NULL };
 	static const char *const replica_keys[] = { "min", "max", "min_free", NULL };
 	static const char *const health_keys[] = {
 		"vpn_check_interval", "port_check_interval", "vpn_restart_after",
-		"vpn_restart_backoff_max", "restart_engines_on_reconnect", NULL,
+		"vpn_restart_backoff_max", "restart_engines_on_reconnect", "failover_after",
+		"recover_after", NULL,
 	};
-	static const char *const api_keys[] = { "listen", "api_key_file", NULL };
+	static const char *const api_keys[] = {
+		"listen", "api_key_file", "stale_grace", "per_ip_limit", NULL,
+	};
+	static const char *const streams_keys[] = { "max_per_engine", "max_total", "ttl", NULL };
 	const struct ynode *m;
 	long long version;
 
@@ -283,6 +298,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 		    !str_startswith(c->docker_host, "tcp://") && !str_startswith(c->docker_host, "http://"))
 			diags_add(cv->d, DIAG_ERROR, hpos, "docker.host: '%s' must start with unix://, "
 				  "tcp:// or http://", c->docker_host);
+		conv_unit(&sub, "resync_interval", &c->docker_resync_interval_ms, false, duration_parse);
 	}
 	config_engine(c, cv);
 	if ((m = conv_child(cv, "replicas", YN_MAP))) {
@@ -324,6 +340,8 @@ static void config_sections(struct config *c, const struct conv *cv)
 		conv_unit(&sub, "vpn_restart_backoff_max", &c->health.vpn_restart_backoff_max_ms, true,
 			  duration_parse);
 		conv_bool(&sub, "restart_engines_on_reconnect", &c->health.restart_engines_on_reconnect);
+		conv_unit(&sub, "failover_after", &c->health.failover_after_ms, false, duration_parse);
+		conv_unit(&sub, "recover_after", &c->health.recover_after_ms, false, duration_parse);
 	}
 	if ((m = conv_child(cv, "api", YN_MAP))) {
 		struct conv sub = { cv->d, m, "api", cv->c };
@@ -333,8 +351,20 @@ static void config_sections(struct config *c, const struct conv *cv)
 		if (lpos.line && !config_listen_ok(c->api.listen))
 			diags_add(cv->d, DIAG_ERROR, lpos, "api.listen: '%s' is not HOST:PORT "
 				  "(e.g. 127.0.0.1:8000 or [::1]:8000)", c->api.listen);
+		else
+			c->api.listen_pos = lpos;
 		conv_str(&sub, "api_key_file", &c->api.api_key_file, &c->api.api_key_file_pos);
+		conv_unit(&sub, "stale_grace", &c->api.stale_grace_ms, false, duration_parse);
+		conv_int(&sub, "per_ip_limit", 1, INT_MAX, &c->api.per_ip_limit, NULL);
 	}
+	if ((m = conv_child(cv, "streams", YN_MAP))) {
+		struct conv sub = { cv->d, m, "streams", cv->c };
+		validate_keys(m, "streams", streams_keys, cv->d);
+		conv_int(&sub, "max_per_engine", 1, INT_MAX, &c->streams.max_per_engine, NULL);
+		conv_int(&sub, "max_total", 1, INT_MAX, &c->streams.max_total, NULL);
+		conv_unit(&sub, "ttl", &c->streams.ttl_ms, false, duration_parse);
+	}
+	config_notify(cv);
 }
 
 /* ---- load / free ---- */
@@ -438,8 +468,17 @@ void config_clear(struct config *c)
 		free(v->api);
 		free(v->api_key_file);
 		free(v->api_key);
+		free(v->api_username);
+		free(v->api_password_file);
+		free(v->api_password);
 	}
 	free(c->vpns);
+	for (size_t i = 0; i < c->n_notify; i++) {
+		free(c->notify[i].url);
+		free(c->notify[i].secret_file);
+		free(c->notify[i].secret);
+	}
+	free(c->notify);
 	free(c->network);
 	free(c->api.listen);
 	free(c->api.api_key_file);

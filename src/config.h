@@ -38,6 +38,32 @@ enum engine_preset {
 };
 const char *engine_preset_str(enum engine_preset p);
 
+/* notify[].events: what a webhook is sent for (bits). */
+enum notify_event {
+	NOTIFY_VPN_DOWN = 1u << 0,
+	NOTIFY_VPN_UP = 1u << 1,
+	NOTIFY_PORT_CHANGED = 1u << 2,
+	NOTIFY_ACTION_FAILED = 1u << 3,
+	NOTIFY_CONFIG_ERROR = 1u << 4,
+};
+#define NOTIFY_ALL_EVENTS 0x1fu
+/* Name of one event bit ("vpn_down", ...); NULL for anything else. */
+const char *notify_event_str(unsigned ev);
+
+enum notify_format { NOTIFY_JSON = 0, NOTIFY_TEXT, NOTIFY_GOTIFY, NOTIFY_SLACK, NOTIFY_DISCORD };
+const char *notify_format_str(enum notify_format f);
+
+/* One notify[] webhook (issue 10); the sender lives elsewhere. */
+struct notify_decl {
+	char *url;                 /* http(s)://...; may hold a token: never printed whole */
+	struct src_pos url_pos;
+	unsigned events;           /* NOTIFY_* bits; default NOTIFY_ALL_EVENTS */
+	enum notify_format format; /* default NOTIFY_JSON */
+	char *secret_file;         /* NULL when absent */
+	struct src_pos secret_file_pos;
+	char *secret;              /* contents of secret_file (HMAC key); never printed */
+};
+
 struct vpn_decl {
 	char *name;
 	struct src_pos name_pos;
@@ -51,6 +77,13 @@ struct vpn_decl {
 	char *api_key_file; /* NULL when absent */
 	struct src_pos api_key_file_pos;
 	char *api_key;      /* contents of api_key_file, trimmed; never printed */
+	/* Gluetun `basic` auth, exclusive with api_key_file (a role has one
+	 * method); both or neither. */
+	char *api_username; /* NULL when absent */
+	struct src_pos api_username_pos;
+	char *api_password_file; /* NULL when absent */
+	struct src_pos api_password_file_pos;
+	char *api_password; /* contents of api_password_file, trimmed; never printed */
 	enum pf_mode port_forwarding;
 };
 
@@ -89,6 +122,9 @@ struct config {
 	int version;
 	char *instance; /* default "default" */
 	char *docker_host; /* default unix:///var/run/docker.sock (or DOCKER_HOST) */
+	/* docker.resync_interval: full re-inspection of every owned container
+	 * this often, whatever the events said; 0 = never. Default 60s. */
+	int64_t docker_resync_interval_ms;
 	struct engine_decl engine;
 	struct {
 		int min;      /* default 2 */
@@ -108,13 +144,32 @@ struct config {
 		int64_t vpn_restart_after_ms;       /* 60s, 0 = never */
 		int64_t vpn_restart_backoff_max_ms; /* 10m */
 		bool restart_engines_on_reconnect;  /* true */
+		/* A VPN unavailable this long has its share moved to the others;
+		 * available again this long, it gets its share back and its
+		 * reconnect restarts happen (once per recovery). 15s each. */
+		int64_t failover_after_ms;
+		int64_t recover_after_ms;
 	} health;
 	struct {
 		char *listen;       /* default 127.0.0.1:8000 */
+		struct src_pos listen_pos;
 		char *api_key_file; /* NULL when absent */
 		struct src_pos api_key_file_pos;
 		char *api_key;      /* never printed */
+		/* Docker failing or slow: serve the last good view this long;
+		 * 0 = never. Default 2m. */
+		int64_t stale_grace_ms;
+		int per_ip_limit;   /* concurrent connections per client address; 32 */
 	} api;
+	struct {
+		int max_per_engine; /* stream_started beyond -> 429; 64 */
+		int max_total;      /* stream_started beyond -> 429; 10000 */
+		/* A stream with no stream_ended is forgotten after this; 0 =
+		 * never. Default 12h. */
+		int64_t ttl_ms;
+	} streams;
+	struct notify_decl *notify; /* notify[]: optional webhooks */
+	size_t n_notify;
 };
 
 /* Parses and validates. Returns a config only when there are no errors;

@@ -42,6 +42,14 @@ void conv_required(const struct conv *cv, const char *key);
 /* A string -> scalar mapping (engine.labels: acestream.* keys refused). */
 void conv_kvs(const struct conv *cv, const char *key, struct kv **out, size_t *n, bool labels);
 
+/* ---- config_notify.c ---- */
+
+/* The notify[] list of the top-level mapping cv into cv->c. */
+void config_notify(const struct conv *cv);
+/* "https://host:port/<redacted>": what dumps and messages show of a webhook
+ * URL, whose path, query or userinfo is usually its secret. */
+const char *config_url_redacted(const char *url, char *buf, size_t len);
+
 /* Reports every key of map not in known (NULL-terminated) as unknown, with
  * a "did you mean" hint when exactly one known key is a likely typo. path is
  * the dotted location of map ("" for the top level, "vpns[0]", ...). */

@@ -3,11 +3,15 @@
 #include "config-auto.h"
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "config_json.h"
 #include "util.h"
 
 #define IMAGE "ghcr.io/krinkuto11/acestream-http-proxy:latest"
@@ -104,6 +108,16 @@ START_TEST(test_defaults_no_vpn)
 	ck_assert_str_eq(c->api.listen, "127.0.0.1:8000");
 	ck_assert_ptr_null(c->api.api_key_file);
 	ck_assert_ptr_null(c->api.api_key);
+	/* The keys decided for issues 8-10 (PLAN: their owners implement them). */
+	ck_assert_int_eq(c->docker_resync_interval_ms, 60000);
+	ck_assert_int_eq(c->health.failover_after_ms, 15000);
+	ck_assert_int_eq(c->health.recover_after_ms, 15000);
+	ck_assert_int_eq(c->api.stale_grace_ms, 120000);
+	ck_assert_int_eq(c->api.per_ip_limit, 32);
+	ck_assert_int_eq(c->streams.max_per_engine, 64);
+	ck_assert_int_eq(c->streams.max_total, 10000);
+	ck_assert_int_eq(c->streams.ttl_ms, 12LL * 3600 * 1000);
+	ck_assert_uint_eq(c->n_notify, 0);
 	config_free(c);
 	diags_free(&d);
 }
@@ -566,6 +580,175 @@ START_TEST(test_hash_covers_effective_values)
 }
 END_TEST
 
+/* ---- the keys of issues 8-10 ---- */
+
+static char *secret_file(const char *content)
+{
+	char *path = xstrdup("/tmp/test_config_secret.XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+	return path; /* mkstemp makes it 0600 */
+}
+
+START_TEST(test_new_keys_parsed)
+{
+	struct diags d = { 0 };
+	char *pw = secret_file("hunter2\n"), *hmac = secret_file("hmac-key\n");
+	char *y = xasprintf("version: 1\n"
+			    "docker: {resync_interval: 0}\n"
+			    "engine: {image: x}\n"
+			    "vpns:\n"
+			    "  - name: g\n"
+			    "    ports: 19000-19009\n"
+			    "    api_username: orch\n"
+			    "    api_password_file: %s\n"
+			    "health: {failover_after: 0, recover_after: 1m}\n"
+			    "api: {stale_grace: 0, per_ip_limit: 5}\n"
+			    "streams: {max_per_engine: 2, max_total: 9, ttl: 30m}\n"
+			    "notify:\n"
+			    "  - url: https://ntfy.sh/topic\n"
+			    "  - url: https://u:p@hooks.example/x?token=T\n"
+			    "    events: [port_changed, config_error, port_changed]\n"
+			    "    format: discord\n"
+			    "    secret_file: %s\n", pw, hmac);
+	struct config *c = load(y, &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_int_eq(c->docker_resync_interval_ms, 0);
+	ck_assert_str_eq(c->vpns[0].api_username, "orch");
+	ck_assert_int_eq(c->vpns[0].api_username_pos.line, 7);
+	ck_assert_str_eq(c->vpns[0].api_password, "hunter2");
+	ck_assert_int_eq(c->health.failover_after_ms, 0);
+	ck_assert_int_eq(c->health.recover_after_ms, 60000);
+	ck_assert_int_eq(c->api.stale_grace_ms, 0);
+	ck_assert_int_eq(c->api.per_ip_limit, 5);
+	ck_assert_int_eq(c->streams.max_per_engine, 2);
+	ck_assert_int_eq(c->streams.max_total, 9);
+	ck_assert_int_eq(c->streams.ttl_ms, 1800000);
+	ck_assert_uint_eq(c->n_notify, 2);
+	ck_assert_str_eq(c->notify[0].url, "https://ntfy.sh/topic");
+	ck_assert_uint_eq(c->notify[0].events, NOTIFY_ALL_EVENTS);
+	ck_assert_int_eq(c->notify[0].format, NOTIFY_JSON);
+	ck_assert_ptr_null(c->notify[0].secret);
+	ck_assert_uint_eq(c->notify[1].events, NOTIFY_PORT_CHANGED | NOTIFY_CONFIG_ERROR);
+	ck_assert_int_eq(c->notify[1].format, NOTIFY_DISCORD);
+	ck_assert_str_eq(c->notify[1].secret, "hmac-key");
+	ck_assert_int_eq(c->notify[1].url_pos.line, 14);
+
+	/* Dump and JSON: secrets and URL tokens never shown. */
+	char *out = dump(c);
+	cJSON *j = config_to_json(c);
+	char *js = cJSON_PrintUnformatted(j);
+	const char *leaks[] = { "hunter2", "hmac-key", "topic", "token", "u:p", "/x" };
+	for (size_t i = 0; i < ARRAY_LEN(leaks); i++) {
+		ck_assert_msg(!strstr(out, leaks[i]), "dump shows %s", leaks[i]);
+		ck_assert_msg(!strstr(js, leaks[i]), "JSON shows %s", leaks[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(out, "notify:\n  - url: \"https://ntfy.sh/<redacted>\"\n"
+					  "    events: [vpn_down, vpn_up, port_changed, action_failed, "
+					  "config_error]\n    format: json\n"
+					  "  - url: \"https://hooks.example/<redacted>\"\n"
+					  "    events: [port_changed, config_error]\n    format: discord\n"));
+	ck_assert_ptr_nonnull(strstr(out, "    api_username: orch\n    api_password_file: "));
+	ck_assert_ptr_nonnull(strstr(out, "    api_password: <redacted>\n"));
+	ck_assert_ptr_nonnull(strstr(out, "streams:\n  max_per_engine: 2\n  max_total: 9\n"
+					  "  ttl: 30m\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  failover_after: 0s\n  recover_after: 1m\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  stale_grace: 0s\n  per_ip_limit: 5\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  resync_interval: 0s\n"));
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "docker"),
+					     "resync_interval")->valuestring, "0s");
+	const cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "vpns"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(v, "api_username")->valuestring, "orch");
+	ck_assert_str_eq(cJSON_GetObjectItem(v, "api_password")->valuestring, "<redacted>");
+	const cJSON *h = cJSON_GetObjectItem(j, "health");
+	ck_assert_str_eq(cJSON_GetObjectItem(h, "recover_after")->valuestring, "1m");
+	const cJSON *api = cJSON_GetObjectItem(j, "api");
+	ck_assert_str_eq(cJSON_GetObjectItem(api, "stale_grace")->valuestring, "0s");
+	ck_assert_int_eq(cJSON_GetObjectItem(api, "per_ip_limit")->valueint, 5);
+	const cJSON *st = cJSON_GetObjectItem(j, "streams");
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "max_total")->valueint, 9);
+	ck_assert_str_eq(cJSON_GetObjectItem(st, "ttl")->valuestring, "30m");
+	const cJSON *n1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "notify"), 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(n1, "url")->valuestring, "https://hooks.example/<redacted>");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(n1, "events")), 2);
+	ck_assert_str_eq(cJSON_GetObjectItem(n1, "format")->valuestring, "discord");
+	ck_assert_str_eq(cJSON_GetObjectItem(n1, "secret")->valuestring, "<redacted>");
+	free(js);
+	cJSON_Delete(j);
+	free(out);
+	config_free(c);
+	diags_free(&d);
+	unlink(pw);
+	unlink(hmac);
+	free(pw);
+	free(hmac);
+	free(y);
+}
+END_TEST
+
+/* The preset and the effective env are in GET /config too. */
+START_TEST(test_json_preset_env)
+{
+	struct diags d = { 0 };
+	struct config *c = load("version: 1\nengine:\n  image: x\n  env: {CONF: ~, X: 1}\n", &d);
+	cJSON *j = config_to_json(c);
+	const cJSON *e = cJSON_GetObjectItem(j, "engine");
+	ck_assert_str_eq(cJSON_GetObjectItem(e, "preset")->valuestring, "krinkuto11");
+	const cJSON *env = cJSON_GetObjectItem(e, "env");
+	ck_assert_str_eq(cJSON_GetObjectItem(env, "HTTP_PORT")->valuestring, "{http_port}");
+	ck_assert_str_eq(cJSON_GetObjectItem(env, "X")->valuestring, "1");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(env, "CONF")));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(e, "command")), 0);
+	cJSON_Delete(j);
+	config_free(c);
+	c = load("version: 1\nengine:\n  image: x\n  preset: jopsis-arm32\n", &d);
+	j = config_to_json(c);
+	e = cJSON_GetObjectItem(j, "engine");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(e, "command")), 16);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(e, "env")), 0);
+	cJSON_Delete(j);
+	config_free(c);
+	diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_url_redacted)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "https://ntfy.sh", "https://ntfy.sh" },
+		{ "https://ntfy.sh/", "https://ntfy.sh" },
+		{ "https://ntfy.sh/topic", "https://ntfy.sh/<redacted>" },
+		{ "http://gotify:8080?token=x", "http://gotify:8080/<redacted>" },
+		{ "https://user:pw@host", "https://host/<redacted>" },
+		{ "ftp://x/y", "<redacted>" },
+		{ "https://", "<redacted>" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char buf[128];
+		struct diags d = { 0 };
+		char *y = xasprintf("version: 1\nengine: {image: x}\nnotify:\n  - url: \"%s\"\n",
+				    cases[i].in);
+		struct config *c = load(y, &d);
+		bool valid = strcmp(cases[i].out, "<redacted>") != 0;
+		ck_assert_msg(valid == (c != NULL), "%s", cases[i].in);
+		if (c) {
+			char *out = dump(c);
+			snprintf(buf, sizeof buf, "  - url: \"%s\"\n", cases[i].out);
+			char *plain = xasprintf("  - url: %s\n", cases[i].out);
+			ck_assert_msg(strstr(out, buf) || strstr(out, plain), "%s -> %s", cases[i].in, out);
+			free(plain);
+			free(out);
+		}
+		config_free(c);
+		diags_free(&d);
+		free(y);
+	}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -587,6 +770,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_command_replaces_preset_argv);
 	tcase_add_test(tc, test_preset_unknown);
 	tcase_add_test(tc, test_hash_covers_effective_values);
+	tcase_add_test(tc, test_new_keys_parsed);
+	tcase_add_test(tc, test_json_preset_env);
+	tcase_add_test(tc, test_url_redacted);
 	suite_add_tcase(s, tc);
 	return s;
 }
