@@ -2,6 +2,7 @@
  * codes. Every real piece of work lives in another subsystem. */
 #include "config-auto.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include <time.h>
 
 #include "config.h"
+#include "diag.h"
 #include "docker.h"
+#include "import_env.h"
 #include "log.h"
 #include "loop.h"
 #include "plan.h"
@@ -30,6 +33,7 @@ enum {
 struct cli {
 	const char *cmd;
 	const char *config;
+	const char *file;   /* import-env: the .env to read */
 	const char *api_url;
 	const char *timeout;
 	bool json;
@@ -56,6 +60,8 @@ static void usage(FILE *out)
 		"                                reconcile until converged, then exit\n"
 		"  run      [-c FILE]            run the daemon\n"
 		"  status   [--api URL]          summary from a running daemon\n"
+		"  import-env [FILE]             print orchestrator.yaml for an upstream v1 .env\n"
+		"                                (default ./.env; '-' reads stdin)\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     config file (default %s; '-' reads stdin)\n"
@@ -132,6 +138,30 @@ static int cmd_validate(const struct cli *cli)
 			printf("%s: OK\n", name);
 	}
 	config_free(c);
+	diags_free(&d);
+	return rc;
+}
+
+/* Reads an upstream v1 .env and prints its orchestrator.yaml: exit 0 when
+ * every line could be read (unmapped variables are comments, not errors). */
+static int cmd_import_env(const struct cli *cli)
+{
+	const char *path = cli->file ? cli->file : ".env";
+	const char *name = str_eq(path, "-") ? "<stdin>" : path;
+	struct diags d = { 0 };
+	size_t len = 0;
+	char *text = read_file(path, 4u << 20, &len);
+	if (!text) {
+		fprintf(stderr, "ace-orchestrator: import-env: cannot read %s: %s\n",
+			str_eq(path, "-") ? "standard input" : path, strerror(errno));
+		return EXIT_INVALID;
+	}
+	char *yaml = import_env(text, len, name, &d);
+	fputs(yaml, stdout);
+	diags_print(&d, name, stderr);
+	int rc = diags_errors(&d) ? EXIT_INVALID : EXIT_OK;
+	free(yaml);
+	free(text);
 	diags_free(&d);
 	return rc;
 }
@@ -236,6 +266,17 @@ int main(int argc, char **argv)
 	rc = parse_cli(sub_argc, sub_argv, &cli);
 	if (rc >= 0)
 		return rc;
+	/* import-env takes one FILE operand (options may follow it too);
+	 * nothing else takes any. */
+	if (strcmp(cli.cmd, "import-env") == 0 && optind < sub_argc) {
+		cli.file = sub_argv[optind];
+		sub_argc -= optind;
+		sub_argv += optind; /* the operand stands where argv[0] would */
+		optind = 1;
+		rc = parse_cli(sub_argc, sub_argv, &cli);
+		if (rc >= 0)
+			return rc;
+	}
 	if (optind < sub_argc) {
 		fprintf(stderr, "ace-orchestrator: unexpected argument '%s'\n", sub_argv[optind]);
 		return EXIT_USAGE;
@@ -244,6 +285,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(cli.cmd, "validate") == 0)
 		return cmd_validate(&cli);
+	if (strcmp(cli.cmd, "import-env") == 0)
+		return cmd_import_env(&cli);
 	if (docker_global_init() != 0)
 		fatal("libcurl initialisation failed");
 	if (strcmp(cli.cmd, "plan") == 0)
