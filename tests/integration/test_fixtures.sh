@@ -31,6 +31,7 @@ skip() {
 }
 fatal() { echo "FATAL: $*" >&2; exit 1; }
 
+[ "${ACE_SKIP_DOCKER:-}" = 1 ] && skip "ACE_SKIP_DOCKER=1"
 command -v docker >/dev/null 2>&1 || skip "no docker command"
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || skip "no Docker daemon answers"
 command -v curl >/dev/null 2>&1 || fatal "curl is required"
