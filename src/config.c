@@ -127,6 +127,12 @@ static void config_engine_env(const struct conv *cv)
 		const struct ypair *p = &m->pairs[i];
 		if (p->dup || p->val->alias)
 			continue;
+		/* Docker passes env as "KEY=VALUE" strings. */
+		if (!*p->key->str || strchr(p->key->str, '=')) {
+			diags_add(cv->d, DIAG_ERROR, p->key->pos, "engine.env: '%s' is not a variable "
+				  "name (empty or with '=')", p->key->str);
+			continue;
+		}
 		if (p->val->kind == YN_SCALAR && p->val->type == YS_NULL) {
 			if (!config_env_unset(e, p->key->str, p->val->pos))
 				diags_add(cv->d, DIAG_WARNING, p->val->pos, "engine.env.%s: null removes "

@@ -142,6 +142,8 @@ static const struct {
 	{ "preset_unknown", HEAD "  preset: jopsis\n",
 	  "t.yaml:4:11: error: engine.preset: unknown preset 'jopsis' (one of krinkuto11, "
 	  "jopsis-amd64, jopsis-arm32, jopsis-arm64, custom)\n" },
+	{ "env_name_with_equals", HEAD "  env:\n    \"A=B\": x\n",
+	  "t.yaml:5:5: error: engine.env: 'A=B' is not a variable name (empty or with '=')\n" },
 	{ "env_value_not_scalar", HEAD "  env:\n    A: [1]\n",
 	  "t.yaml:5:8: error: engine.env.A: expected a string (or ~ to remove it), got a sequence\n" },
 	{ "resync_interval_negative", HEAD "docker:\n  resync_interval: -5\n",
