@@ -340,6 +340,8 @@ void config_set_defaults(struct config *c)
 	c->health.vpn_restart_backoff_max_ms = 600000;
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");
+	c->api.stale_grace_ms = 120000;
+	c->docker_resync_interval_ms = 60000;
 }
 
 static void kvs_free(struct kv *v, size_t n)

@@ -74,6 +74,9 @@ struct config {
 	int version;
 	char *instance; /* default "default" */
 	char *docker_host; /* default unix:///var/run/docker.sock (or DOCKER_HOST) */
+	/* docker.resync_interval (60s): every owned container is inspected
+	 * again this often, since Docker drops events; 0 = never. */
+	int64_t docker_resync_interval_ms;
 	struct engine_decl engine;
 	struct {
 		int min;      /* default 2 */
@@ -96,6 +99,9 @@ struct config {
 	} health;
 	struct {
 		char *listen;       /* default 127.0.0.1:8000 */
+		/* api.stale_grace (2m): while Docker fails, /engines keeps the
+		 * last good view this long; 0 = never. */
+		int64_t stale_grace_ms;
 		char *api_key_file; /* NULL when absent */
 		struct src_pos api_key_file_pos;
 		char *api_key;      /* never printed */

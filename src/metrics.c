@@ -195,6 +195,12 @@ char *metrics_render(const struct snapshot *s)
 	strbuf_add(&b, "", 0);
 	family(&b, "orch_docker_up", "gauge", "1 when the last pass reached the Docker daemon.");
 	mb_printf(&b, "orch_docker_up %d\n", s->docker_ok ? 1 : 0);
+	family(&b, "orch_view_stale", "gauge",
+	       "1 while Docker fails and the API serves the last good observation.");
+	mb_printf(&b, "orch_view_stale %d\n", s->stale ? 1 : 0);
+	family(&b, "orch_view_observed_timestamp_seconds", "gauge",
+	       "When the observation the API serves was made (0: none yet).");
+	mb_printf(&b, "orch_view_observed_timestamp_seconds %.3f\n", (double)s->observed_ms / 1000.0);
 	family(&b, "orch_config_loaded", "gauge", "1 when a valid config is in force.");
 	mb_printf(&b, "orch_config_loaded %d\n", s->config_loaded ? 1 : 0);
 	render_vpns(&b, s);

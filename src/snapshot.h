@@ -74,6 +74,10 @@ struct snapshot {
 	bool config_loaded;
 	bool docker_ok;
 	char *docker_error;
+	/* Docker failed on the latest pass: engines and VPNs are the last good
+	 * observation, made at observed_ms (hidden once api.stale_grace passed). */
+	bool stale;
+	int64_t observed_ms; /* wall clock of the observation shown; 0 = none */
 	/* Config. */
 	char *config_json;   /* effective config as JSON, secrets "<redacted>" */
 	char config_hash[17];
