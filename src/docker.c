@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@ struct docker {
 	struct strbuf resp;
 	char curl_err[CURL_ERROR_SIZE];
 };
+
+/* Every request made to any Docker daemon by this process: the one
+ * process-wide number, for the orch_docker_requests_total metric and the
+ * "Docker calls per minute" benchmark. Only ever incremented. */
+static atomic_uint_fast64_t requests_total;
+
+uint64_t docker_requests_total(void)
+{
+	return atomic_load(&requests_total);
+}
 
 int docker_global_init(void)
 {
@@ -179,6 +190,7 @@ static CURLcode perform(struct docker *d, CURL *e)
 {
 	if (cancelled(d))
 		return CURLE_ABORTED_BY_CALLBACK;
+	atomic_fetch_add(&requests_total, 1);
 	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)
 		return CURLE_FAILED_INIT;
 	CURLcode cc = CURLE_OK;
@@ -621,6 +633,7 @@ static int events_start(struct docker_events *ev, struct docker_err *err)
 	ev->skipping = false;
 	ev->status = 0;
 	memset(&ev->end, 0, sizeof(ev->end));
+	atomic_fetch_add(&requests_total, 1);
 	if (cmulti_add(ev->cm, ev->easy, events_done, ev) != 0) {
 		set_err(err, 0, "events: curl_multi_add_handle failed");
 		return -1;

@@ -23,6 +23,8 @@ struct docker;
 
 /* curl_global_init; call once from main (or a test) before any client. */
 int docker_global_init(void);
+/* Requests this process has sent to Docker daemons so far (all clients). */
+uint64_t docker_requests_total(void);
 void docker_global_cleanup(void);
 
 /* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT").

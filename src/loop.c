@@ -198,6 +198,7 @@ static void publish(struct loop *l)
 	m.reloads_ok = l->reloads_ok;
 	m.reloads_failed = l->reloads_failed;
 	m.last_reload_success_ms = l->last_reload_success_ms;
+	m.docker_requests = docker_requests_total();
 	struct publish_view v = {
 		.cfg = cfg_of(l),
 		.config_path = l->config_path,

@@ -187,6 +187,9 @@ static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 	int64_t ms = m->last_reload_success_ms > 0 ? m->last_reload_success_ms : 0;
 	mb_printf(b, "orch_config_last_reload_success_timestamp_seconds %" PRId64 ".%03d\n",
 		  ms / 1000, (int)(ms % 1000));
+	family(b, "orch_docker_requests_total", "counter",
+	       "Requests sent to the Docker Engine API (every call, events streams included).");
+	mb_printf(b, "orch_docker_requests_total %" PRIu64 "\n", m->docker_requests);
 }
 
 char *metrics_render(const struct snapshot *s)

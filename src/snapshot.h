@@ -64,6 +64,7 @@ struct snap_metrics {
 	uint64_t actions[SNAP_ACTION_KINDS][SNAP_ACTION_RESULTS];
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
+	uint64_t docker_requests; /* every Docker API request made */
 	int64_t last_reload_success_ms; /* wall clock */
 };
 

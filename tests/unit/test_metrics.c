@@ -89,7 +89,10 @@ static const char fixture_text[] =
 	"orch_config_reloads_total{result=\"failure\"} 1\n"
 	"# HELP orch_config_last_reload_success_timestamp_seconds Unix time of the last successful config load.\n"
 	"# TYPE orch_config_last_reload_success_timestamp_seconds gauge\n"
-	"orch_config_last_reload_success_timestamp_seconds 1795320540.123\n";
+	"orch_config_last_reload_success_timestamp_seconds 1795320540.123\n"
+	"# HELP orch_docker_requests_total Requests sent to the Docker Engine API (every call, events streams included).\n"
+	"# TYPE orch_docker_requests_total counter\n"
+	"orch_docker_requests_total 0\n";
 
 START_TEST(metrics_exact_text)
 {
