@@ -83,13 +83,26 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 		d->sock_path = xstrdup(host + 7);
 		d->base = xstrdup("http://localhost");
 	} else if (str_startswith(host, "tcp://") || str_startswith(host, "http://")) {
-		const char *hp = strstr(host, "://") + 3;
-		size_t n = strcspn(hp, "/");
-		if (!n) {
-			set_err(err, 0, "docker host %s: no address", host);
+		/* libcurl's URL parser, not ours: IPv6 literals, ports, junk. */
+		char *hp = xasprintf("http://%s", strstr(host, "://") + 3);
+		CURLU *u = curl_url();
+		char *h = NULL, *port = NULL;
+		CURLUcode uc = curl_url_set(u, CURLUPART_URL, hp, 0);
+		if (uc == CURLUE_OK)
+			uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
+		if (uc == CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		if (uc == CURLUE_OK && h && *h)
+			d->base = port ? xasprintf("http://%s:%s", h, port) : xasprintf("http://%s", h);
+		else
+			set_err(err, 0, "docker host %s: %s", host,
+				uc == CURLUE_OK ? "no address" : curl_url_strerror(uc));
+		curl_free(h);
+		curl_free(port);
+		curl_url_cleanup(u);
+		free(hp);
+		if (!d->base)
 			goto fail;
-		}
-		d->base = xasprintf("http://%.*s", (int)n, hp);
 	} else {
 		set_err(err, 0, "docker host %s: want unix:///path or tcp://host:port", host);
 		goto fail;

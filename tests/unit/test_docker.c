@@ -313,6 +313,9 @@ static const struct {
 	{ NULL, true }, /* the default socket */
 	{ "unix://", false },
 	{ "tcp://", false },
+	{ "tcp://[::1]:2375", true },
+	{ "tcp://host:notaport", false },
+	{ "tcp://a b:1", false },
 	{ "ssh://user@host", false },
 	{ "/var/run/docker.sock", false },
 };
