@@ -166,24 +166,38 @@ static int cmd_import_env(const struct cli *cli)
 	return rc;
 }
 
+/* Loads the config for plan, apply and run: every diagnostic on stderr. */
+static struct config *load_config(const char *path)
+{
+	struct diags d = { 0 };
+	struct config *c = config_load_file(path, &d);
+	diags_print(&d, path, stderr);
+	diags_free(&d);
+	return c;
+}
+
 static int cmd_plan(const struct cli *cli)
 {
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
-	struct plan p;
-	int n = reconciler_pass(r, false, &p);
+	struct reconciler *r = reconciler_new();
+	struct pass_input in = { .cfg = cfg };
+	struct pass_result res;
+	int n = reconciler_pass(r, &in, &res);
+	const struct plan *p = &res.plan;
 	if (cli->json) {
-		cJSON *j = plan_to_json(&p);
+		cJSON *j = plan_to_json(p);
 		char *s = cJSON_Print(j);
 		printf("%s\n", s);
 		free(s);
 		cJSON_Delete(j);
 	} else {
-		plan_format_text(&p, stdout);
+		plan_format_text(p, stdout);
 	}
-	plan_free(&p);
+	pass_result_free(&res);
 	reconciler_free(r);
+	config_free(cfg);
 	if (n < 0)
 		return EXIT_INVALID;
 	if (cli->detailed_exitcode)
@@ -206,44 +220,46 @@ static int cmd_apply(const struct cli *cli)
 		fprintf(stderr, "ace-orchestrator: --timeout: %s\n", err);
 		return EXIT_USAGE;
 	}
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
+	struct reconciler *r = reconciler_new();
 	int64_t deadline = now_mono_ms() + timeout_ms;
 	int rc = EXIT_INVALID;
 	for (unsigned pass = 1;; pass++) {
-		struct plan p;
-		int n = reconciler_pass(r, true, &p);
-		bool converged = n == 0 && !p.reason;
+		struct pass_input in = { .cfg = cfg, .apply = true };
+		struct pass_result res;
+		int n = reconciler_pass(r, &in, &res);
+		const struct plan *p = &res.plan;
+		bool converged = n == 0 && !p->reason;
 		if (converged) {
-			log_info("converged", "passes", LOG_INT(pass), "target", LOG_INT(p.target));
-			plan_free(&p);
+			log_info("converged", "passes", LOG_INT(pass), "target", LOG_INT(p->target));
+			pass_result_free(&res);
 			rc = EXIT_OK;
 			break;
 		}
 		if (now_mono_ms() >= deadline) {
 			log_error("not converged before the timeout", "timeout", cli->timeout ? cli->timeout : "5m",
-				  "pending_actions", LOG_INT(n), "reason", p.reason);
-			plan_format_text(&p, stderr);
-			plan_free(&p);
+				  "pending_actions", LOG_INT(n), "reason", p->reason);
+			plan_format_text(p, stderr);
+			pass_result_free(&res);
 			break;
 		}
-		plan_free(&p);
+		pass_result_free(&res);
 		/* Give created containers a moment to show up as running. */
 		sleep_ms(n > 0 ? 500 : 1000);
 	}
 	reconciler_free(r);
+	config_free(cfg);
 	return rc;
 }
 
 static int cmd_run(const struct cli *cli)
 {
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
-	int rc = loop_run(r);
-	reconciler_free(r);
-	return rc;
+	return loop_run(cli->config, cfg);
 }
 
 int main(int argc, char **argv)

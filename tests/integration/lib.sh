@@ -43,6 +43,8 @@ it_cleanup() {
 	for p in $it_pids; do kill -9 "$p" 2>/dev/null; done
 	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	# Private Docker daemons (dockerd2.sh) go too, with their containers.
+	type d2_cleanup_all >/dev/null 2>&1 && d2_cleanup_all
 	if [ "$it_failed" -ne 0 ] || [ "$rc" -ne 0 ]; then
 		[ -f "$it_daemon_log" ] && { echo "--- daemon log (last 80 lines) ---"; tail -n 80 "$it_daemon_log"; }
 	fi
