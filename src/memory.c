@@ -185,6 +185,45 @@ void memory_free(struct memory *m)
 	memset(m, 0, sizeof *m);
 }
 
+void memory_copy(struct memory *dst, const struct memory *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->demand = src->demand;
+	for (size_t i = 0; i < src->vpns.n; i++) {
+		const struct memory_vpn *sv = src->vpns.v[i];
+		struct memory_vpn *v = set_add(&dst->vpns, sv->name, sizeof *v);
+		char *name = v->name;
+		*v = *sv;
+		v->name = name;
+		v->down_id = sv->down_id ? xstrdup(sv->down_id) : NULL;
+	}
+	dst->engines.seen = src->engines.seen;
+	if (src->engines.n)
+		engines_reindex(&dst->engines, src->engines.n);
+	for (size_t i = 0; i < src->engines.n; i++) {
+		const struct memory_engine *se = src->engines.v[i];
+		struct memory_engine *e = engines_add(&dst->engines, se->id);
+		char *id = e->id;
+		*e = *se;
+		e->id = id;
+	}
+	for (size_t i = 0; i < src->backoffs.n; i++) {
+		const struct memory_backoff *sb = src->backoffs.v[i];
+		struct memory_backoff *b = set_add(&dst->backoffs, sb->key, sizeof *b);
+		char *key = b->key;
+		*b = *sb;
+		b->key = key;
+		b->error = sb->error ? xstrdup(sb->error) : NULL;
+	}
+	for (size_t i = 0; i < src->slots.n; i++) {
+		const struct memory_slot *ss = src->slots.v[i];
+		struct memory_slot *sl = set_add(&dst->slots, ss->name, sizeof *sl);
+		char *name = sl->name;
+		*sl = *ss;
+		sl->name = name;
+	}
+}
+
 /* ---- lookups ---- */
 
 struct memory_vpn *memory_vpn(const struct memory *m, const char *name)

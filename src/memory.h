@@ -126,6 +126,8 @@ struct memory {
 
 void memory_init(struct memory *m);
 void memory_free(struct memory *m);
+/* A deep copy with its own indexes (dst is overwritten, not freed). */
+void memory_copy(struct memory *dst, const struct memory *src);
 
 /* Folds a new observation into m (pure: `now_ms` is the caller's clock):
  * VPN unavailable-since and reconnect detection, flap damping (failed_over,
