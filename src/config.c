@@ -61,8 +61,6 @@ void config_set_defaults(struct config *c)
 	c->health.vpn_check_interval_ms = 5000;
 	c->health.port_check_interval_ms = 10000;
 	c->health.vpn_restart_after_ms = 60000;
-	c->health.failover_after_ms = 15000;
-	c->health.recover_after_ms = 15000;
 	c->health.vpn_restart_backoff_max_ms = 600000;
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");

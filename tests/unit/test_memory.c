@@ -188,6 +188,50 @@ START_TEST(memory_crash_slot_counts_each_exit_once)
 }
 END_TEST
 
+START_TEST(memory_copy_is_deep_with_its_own_indexes)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	for (int p = 19000; p < 19100; p++) {
+		fx_engine(&f, "gluetun", p);
+		fx_streams(&f, p, p % 3);
+	}
+	struct engine_obs *e = fx_find_engine(&f, "acestream-19005");
+	free(e->state);
+	e->state = xstrdup("exited");
+	e->running = false;
+	e->started_at_ms = FX_NOW - 3000;
+	e->finished_at_ms = FX_NOW - 1000;
+	e->exit_code = 2;
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
+	memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", FX_NOW);
+	memory_backoff(&f.mem, "acestream-19100", FX_NOW + 5000, "boom");
+	f.mem.demand = 3;
+	struct memory c;
+	memory_copy(&c, &f.mem);
+	memory_free(&f.mem); /* nothing in the copy may point into it */
+	memory_init(&f.mem);
+	ck_assert_int_eq(c.demand, 3);
+	ck_assert_uint_eq(c.engines.n, 100);
+	for (int p = 19000; p < 19100; p++) {
+		char id[16];
+		snprintf(id, sizeof id, "e%d", p);
+		ck_assert_int_eq(memory_engine(&c, id)->streams, p % 3);
+	}
+	ck_assert_int_eq(memory_vpn(&c, "gluetun")->restarts, 1);
+	ck_assert_str_eq(memory_backoff_find(&c, "acestream-19100")->error, "boom");
+	ck_assert_int_eq(memory_slot(&c, "acestream-19005")->exit_code, 2);
+	/* And it lives on as a memory of its own. */
+	memory_probe(&c, "new", true);
+	memory_observe(&c, &f.cfg, &f.obs, FX_NOW + 1000);
+	ck_assert_ptr_null(memory_engine(&c, "new"));
+	ck_assert_ptr_nonnull(memory_engine(&c, "e19099"));
+	memory_free(&c);
+	fx_free(&f);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
 	Suite *s = suite_create("memory");
@@ -196,6 +240,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, memory_sets_find_what_was_added_and_forget_it);
 	tcase_add_test(tc, memory_flap_state_by_observation);
 	tcase_add_test(tc, memory_crash_slot_counts_each_exit_once);
+	tcase_add_test(tc, memory_copy_is_deep_with_its_own_indexes);
 	suite_add_tcase(s, tc);
 	return s;
 }
