@@ -22,7 +22,7 @@ static void fill_engine(struct snap_engine *se, const struct publish_view *v,
 	const struct config *c = v->cfg;
 	const struct vpn_decl *d = config_find_vpn(c, e->vpn);
 	const struct memory_engine *m = memory_engine(v->mem, e->id);
-	const char *why = NULL;
+	char why[256] = "";
 	se->name = xstrdup(e->name ? e->name : "");
 	se->id = xstrdup(e->id ? e->id : "");
 	/* Clients reach an engine through its VPN's published port on the
@@ -39,12 +39,13 @@ static void fill_engine(struct snap_engine *se, const struct publish_view *v,
 	se->health = xstrdup(!m || !m->probed ? "unknown" : m->probe_ok ? "healthy" : "unhealthy");
 	se->probe_failures = m ? m->probe_failures : 0;
 	se->streams = m ? m->streams : 0;
-	se->visible = plan_engine_visible(c, v->obs, v->mem, e, &why);
+	/* The written-out reason: a crash loop says when the next attempt is. */
+	se->visible = plan_engine_visible_at(c, v->obs, v->mem, e, v->now_ms, why, sizeof why);
 	if (se->visible && expired) {
 		se->visible = false;
-		why = "docker unavailable for longer than api.stale_grace";
+		sbuf_printf(why, sizeof why, "docker unavailable for longer than api.stale_grace");
 	}
-	se->hidden_reason = se->visible ? NULL : xstrdup(why ? why : "hidden");
+	se->hidden_reason = se->visible ? NULL : xstrdup(why[0] ? why : "hidden");
 }
 
 static void fill_vpn(struct snap_vpn *sv, const struct publish_view *pv, const struct vpn_decl *d)
