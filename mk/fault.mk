@@ -14,3 +14,14 @@ tests_fuzz_fuzz_status_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_status_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_status_LDADD = $(ACE_LIBS)
 endif
+
+# The fault-injecting Docker proxy: a host program (not an image) that the
+# integration tests start in front of the real Docker socket; built by
+# `make check` like the other test programs.
+check_PROGRAMS += tests/fixtures/docker-faultproxy
+tests_fixtures_docker_faultproxy_SOURCES = tests/fixtures/docker-faultproxy.c
+
+# Its own test (every fault seen with curl), and the example scenario of the
+# daemon behind it. Both need Docker: run them under the lock.
+TESTS += tests/integration/test_faultproxy.sh tests/integration/scenario_faults.sh
+EXTRA_DIST += tests/integration/test_faultproxy.sh tests/integration/scenario_faults.sh
