@@ -117,7 +117,12 @@ eq "prob: hits counts only the faulted ones" "$(fault_hits)" "$n500"
 clear_faults
 
 # --- outage and dropped connections ---------------------------------------
+bgcurl -N -m 30 -o /dev/null "http://docker/v1.41/events?filters=$filt"
+ev_pid=$!
+wait_for 10 cond "[ \"\$(fault_stat connections)\" -ge 1 ]"
 fault_down
+wait "$ev_pid"; rc=$?
+eq "down: an open events stream ends with it (curl 18)" "$rc" 18
 d -o /dev/null http://docker/_ping 2>/dev/null; rc=$?
 eq "down: the socket is gone (curl 7)" "$rc" 7
 check "down: the socket file is gone" test ! -e "$fp_sock"
