@@ -24,6 +24,15 @@ eq "POST with a JSON body (create): 201" "$(code -X POST -H 'Content-Type: appli
 	-d "{\"Image\":\"ace-test/engine:latest\",\"Labels\":{\"acestream.test\":\"$it_id\"}}" \
 	"http://docker/v1.41/containers/create?name=$name")" 201
 eq "DELETE (204, no body): 204" "$(code -X DELETE "http://docker/v1.41/containers/$name")" 204
+check "HEAD (no body, whatever Content-Length says) twice on one connection" \
+	cond "d -v -I http://docker/_ping http://docker/_ping 2>&1 | grep -q 'Re-using existing connection'"
+body="{\"Image\":\"ace-test/engine:latest\",\"Labels\":{\"acestream.test\":\"$it_id\"}}"
+eq "chunked request body: 201" "$(code -X POST -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
+	-d "$body" "http://docker/v1.41/containers/create?name=$name")" 201
+t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --unix-socket "$fp_sock" -X DELETE \
+	-H 'Expect: 100-continue' -d "$body" "http://docker/v1.41/containers/$name")
+check "Expect: 100-continue answered by the proxy, no 1 s wait ($t)" \
+	cond "echo '$t' | awk '\$1 == 204 && \$2 < 0.9 { ok = 1 } END { exit !ok }'"
 
 # The chunked events stream, relayed as it comes.
 filt='%7B%22label%22%3A%5B%22acestream.test%3D'$it_id'%22%5D%7D'
