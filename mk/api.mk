@@ -2,14 +2,20 @@
 # unit tests, the promtool check, the request-body fuzz target and the bench.
 libace_a_SOURCES += \
 	src/snapshot.c src/snapshot.h \
-	src/api.c src/api.h src/api_render.c src/api_render.h \
+	src/api.c src/api.h src/api_int.h src/api_render.c src/api_render.h \
+	src/api_body.c src/api_body.h src/api_events.c src/api_guard.c src/api_guard.h \
+	src/api_proxy.c src/api_proxy.h src/api_provision.c \
 	src/metrics.c src/metrics.h \
 	src/config_json.c src/config_json.h \
 	src/status.c src/status.h
 
-check_PROGRAMS += tests/unit/test_api tests/unit/test_metrics tests/unit/metrics_sample
-TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh
-tests_unit_test_api_SOURCES = tests/unit/test_api.c tests/unit/api_fixture.c tests/unit/api_fixture.h
+check_PROGRAMS += tests/unit/test_api tests/unit/test_metrics tests/unit/metrics_sample \
+	tests/unit/test_streams
+TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh tests/unit/test_streams
+tests_unit_test_streams_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_streams_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+tests_unit_test_api_SOURCES = tests/unit/test_api.c tests/unit/api_fixture.c tests/unit/api_fixture.h \
+	tests/unit/api_client.c tests/unit/api_client.h
 tests_unit_test_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_api_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c tests/unit/api_fixture.c tests/unit/api_fixture.h

@@ -340,6 +340,10 @@ void config_set_defaults(struct config *c)
 	c->health.vpn_restart_backoff_max_ms = 600000;
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");
+	c->api.per_ip_limit = 32;
+	c->streams.max_per_engine = 64;
+	c->streams.max_total = 10000;
+	c->streams.ttl_ms = 12LL * 3600 * 1000;
 }
 
 static void kvs_free(struct kv *v, size_t n)

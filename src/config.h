@@ -99,7 +99,13 @@ struct config {
 		char *api_key_file; /* NULL when absent */
 		struct src_pos api_key_file_pos;
 		char *api_key;      /* never printed */
+		int per_ip_limit;   /* concurrent connections per client address; 32 */
 	} api;
+	struct {
+		int max_per_engine; /* stream_started beyond -> 429; 64 */
+		int max_total;      /* 10000 */
+		int64_t ttl_ms;     /* forgotten after this without stream_ended; 12h, 0 = never */
+	} streams;
 };
 
 /* One diagnostic: "FILE:LINE:COL: error: MESSAGE". */

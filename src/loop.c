@@ -2,6 +2,7 @@
  * the Docker events stream; events mark the world dirty, one pass per tick. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,6 +27,7 @@
 #define VERIFY_MS 1000     /* re-check soon after a pass that acted */
 #define EVENTS_RETRY_MIN_MS 1000
 #define EVENTS_RETRY_MAX_MS 30000
+#define DEMAND_HOLD_MS 60000
 
 /* epoll data tags: fds of our own are small fixed tags; curl's sockets are
  * tagged with their fd + TAG_CURL_BASE. */
@@ -62,8 +64,16 @@ struct loop {
 	struct snapshot_store store;
 	struct api *api;
 	char *api_listen;   /* the address api listens on */
+	int api_per_ip;     /* the per-IP limit it runs with */
 	struct streams streams;
-	int streams_fd;     /* eventfd: a stream event arrived */
+	int streams_fd;     /* eventfd: an engine turned busy/idle, or a pass is asked */
+	/* POST /provision/acestream: engines asked for beyond busy + min_free
+	 * (written by the API thread). Spent by a stream start, dropped
+	 * after DEMAND_HOLD_MS; the planner is to read it from its memory
+	 * (memory.demand, plan helper). */
+	atomic_int demand;
+	atomic_int demand_max;           /* replicas.max of the config in force */
+	atomic_llong demand_since_ms;    /* monotonic, of the last request */
 	struct probe *probe;
 	int probe_tick_fd;  /* engine.health.interval */
 	int probe_timer_fd; /* curl's timer for the probes */
@@ -214,10 +224,18 @@ static void publish(struct loop *l)
 }
 
 /* Stream counts live in the registry the API thread writes; the planner
- * reads them from its memory, refreshed here before use. */
+ * reads them from its memory, refreshed here before use. Forgotten streams
+ * (streams.ttl) and spent demand go here too: every pass comes by. */
 static void sync_streams(struct loop *l)
 {
 	struct reconciler *r = l->r;
+	int64_t now = now_mono_ms();
+	size_t expired = streams_expire(&l->streams, now);
+	if (expired)
+		log_info("streams forgotten without stream_ended (streams.ttl)", "count",
+			 LOG_INT(expired));
+	if (atomic_load(&l->demand) > 0 && now - atomic_load(&l->demand_since_ms) > DEMAND_HOLD_MS)
+		atomic_store(&l->demand, 0);
 	const char **ids = xcalloc(r->obs.n_engines, sizeof *ids);
 	for (size_t i = 0; i < r->obs.n_engines; i++) {
 		const char *id = r->obs.engines[i].id;
@@ -229,21 +247,60 @@ static void sync_streams(struct loop *l)
 	free(ids);
 }
 
-static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
+/* The API hooks run on the API's threads: they touch only the registry
+ * (its own lock), atomics and the eventfd, never l->r. */
+static int hook_stream_started(void *ud, const char *engine_id, const struct stream_rec *s,
 			       char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	streams_start(&l->streams, engine_id, stream_id);
+	switch (streams_start(&l->streams, engine_id, s, now_mono_ms(), s->started_ms)) {
+	case STREAMS_OK:
+		break;
+	case STREAMS_FULL_ENGINE:
+		sbuf_printf(err, errlen, "engine %s is at streams.max_per_engine", engine_id);
+		return 429;
+	case STREAMS_FULL_TOTAL:
+		sbuf_printf(err, errlen, "streams.max_total reached");
+		return 429;
+	default:
+		sbuf_printf(err, errlen, "stream not recorded");
+		return 500;
+	}
+	/* A stream that started spends one provisioned engine's demand. */
+	int d = atomic_load(&l->demand);
+	while (d > 0 && !atomic_compare_exchange_weak(&l->demand, &d, d - 1))
+		;
 	return 0;
 }
 
-static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t errlen)
+static int hook_stream_ended(void *ud, const char *stream_id, const char *engine_id,
+			     struct stream_rec *ended, char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	if (streams_end(&l->streams, stream_id) != 0) {
-		sbuf_printf(err, errlen, "unknown stream");
-		return -1;
+	if (streams_end(&l->streams, stream_id, engine_id, ended) != STREAMS_OK) {
+		sbuf_printf(err, errlen, stream_id ? "unknown stream" : "no active stream on that engine");
+		return 404;
 	}
+	return 0;
+}
+
+static int hook_provision(void *ud, char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	int d = atomic_load(&l->demand);
+	do {
+		if (d >= atomic_load(&l->demand_max)) {
+			sbuf_printf(err, errlen, "replicas.max engines already requested");
+			return 503;
+		}
+	} while (!atomic_compare_exchange_weak(&l->demand, &d, d + 1));
+	atomic_store(&l->demand_since_ms, (long long)now_mono_ms());
+	/* Wakes the loop like a busy/idle flip: sync, publish, a pass. */
+	uint64_t one = 1;
+	if (write(l->streams_fd, &one, sizeof one) < 0) {
+		/* Saturated counter: the fd is readable anyway. */
+	}
+	log_info("provision requested: demand raised", "demand", LOG_INT(d + 1));
 	return 0;
 }
 
@@ -251,21 +308,28 @@ static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t 
  * logged and retried on the next reload, the reconciler goes on. */
 static void api_ensure(struct loop *l)
 {
-	const char *want = l->r->cfg->api.listen;
-	if (l->api && str_eq(l->api_listen, want))
+	const struct config *c = l->r->cfg;
+	const char *want = c->api.listen;
+	struct streams_limits lim = { c->streams.max_per_engine, c->streams.max_total,
+				      c->streams.ttl_ms };
+	streams_set_limits(&l->streams, &lim);
+	atomic_store(&l->demand_max, c->replicas.max);
+	if (l->api && str_eq(l->api_listen, want) && l->api_per_ip == c->api.per_ip_limit)
 		return;
 	api_stop(l->api);
 	l->api = NULL;
 	free(l->api_listen);
 	l->api_listen = NULL;
-	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, l };
+	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, hook_provision, l };
+	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit };
 	char err[256];
-	l->api = api_start(want, &l->store, &hooks, err, sizeof err);
+	l->api = api_start_opts(want, &l->store, &hooks, &opts, err, sizeof err);
 	if (!l->api) {
 		log_error("HTTP API not started", "listen", want, "error", err);
 		return;
 	}
 	l->api_listen = xstrdup(want);
+	l->api_per_ip = c->api.per_ip_limit;
 }
 
 /* ---- engine probes ---- */
@@ -521,10 +585,12 @@ int loop_run(struct reconciler *r)
 				events_open(&l);
 				break;
 			case TAG_STREAMS:
+				/* An engine turned busy or idle (the registry wakes
+				 * us only then), or a provision request: the target
+				 * (busy + min_free + demand) moved. */
 				timer_ack(l.streams_fd); /* an eventfd reads like a timerfd */
 				sync_streams(&l);
 				publish(&l);
-				/* Busy engines change the target (min_free). */
 				pass_soon(&l, COALESCE_MS);
 				break;
 			case TAG_PROBE_TICK:

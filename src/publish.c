@@ -41,6 +41,7 @@ static void fill_engine(struct snap_engine *se, const struct reconciler *r,
 	se->streams = m ? m->streams : 0;
 	se->visible = plan_engine_visible(c, &r->obs, &r->mem, e, &why);
 	se->hidden_reason = se->visible ? NULL : xstrdup(why ? why : "hidden");
+	se->started_at_ms = e->started_at_ms;
 }
 
 static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const struct vpn_decl *d)
@@ -63,6 +64,7 @@ static void fill_vpn(struct snap_vpn *sv, const struct reconciler *r, const stru
 	sv->last_check_ms = r->last_pass_ms;
 	sv->unhealthy_since_ms = m ? m->unavailable_since_ms : 0;
 	sv->restarts = m ? m->restarts : 0;
+	sv->max_engines = d->max_engines;
 }
 
 /* FNV-1a of the effective config's JSON: changes exactly when the config
@@ -92,6 +94,9 @@ struct snapshot *publish_build(const struct reconciler *r, const struct plan *p)
 	s->last_reload_ms = r->metrics.last_reload_success_ms;
 	s->last_reload_error = r->last_reload_error ? xstrdup(r->last_reload_error) : NULL;
 	s->api_key = c->api.api_key ? xstrdup(c->api.api_key) : NULL;
+	s->replicas_min = c->replicas.min;
+	s->replicas_max = c->replicas.max;
+	s->min_free = c->replicas.min_free;
 
 	if (p) {
 		cJSON *pj = plan_to_json(p);

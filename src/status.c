@@ -90,7 +90,9 @@ static void print_engine(FILE *out, const cJSON *e)
 	fprintf(out, "    %-24s %s:%lld  p2p %lld%s  %s  streams %lld\n",
 		jstr(e, "container_name", "?"), jstr(e, "host", "?"), jint(e, "port", 0), p2p,
 		jbool(e, "forwarded") ? " (forwarded)" : "", jstr(e, "health", "unknown"),
-		jint(e, "streams", 0));
+		/* "streams" became the list of IDs (issue 8); older daemons
+		 * sent the count there. */
+		jint(e, "stream_count", jint(e, "streams", 0)));
 }
 
 /* Engines of one VPN ("" = no VPN), visible ones only; returns how many. */
