@@ -10,8 +10,13 @@ libace_a_SOURCES += \
 	src/status.c src/status.h
 
 check_PROGRAMS += tests/unit/test_api tests/unit/test_metrics tests/unit/metrics_sample \
-	tests/unit/test_streams
-TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh tests/unit/test_streams
+	tests/unit/test_streams tests/unit/test_api_proxy
+TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh tests/unit/test_streams \
+	tests/unit/test_api_proxy
+tests_unit_test_api_proxy_SOURCES = tests/unit/test_api_proxy.c tests/unit/api_fixture.c \
+	tests/unit/api_fixture.h tests/unit/api_client.c tests/unit/api_client.h
+tests_unit_test_api_proxy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_api_proxy_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 tests_unit_test_streams_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_streams_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 tests_unit_test_api_SOURCES = tests/unit/test_api.c tests/unit/api_fixture.c tests/unit/api_fixture.h \
