@@ -10,9 +10,13 @@ libace_a_SOURCES += \
 	src/status.c src/status.h
 
 check_PROGRAMS += tests/unit/test_api tests/unit/test_metrics tests/unit/metrics_sample \
-	tests/unit/test_streams tests/unit/test_api_proxy
+	tests/unit/test_streams tests/unit/test_api_proxy tests/unit/test_api_guard
 TESTS += tests/unit/test_api tests/unit/test_metrics tests/promtool.sh tests/unit/test_streams \
-	tests/unit/test_api_proxy
+	tests/unit/test_api_proxy tests/unit/test_api_guard
+tests_unit_test_api_guard_SOURCES = tests/unit/test_api_guard.c tests/unit/api_fixture.c \
+	tests/unit/api_fixture.h tests/unit/api_client.c tests/unit/api_client.h
+tests_unit_test_api_guard_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_api_guard_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 tests_unit_test_api_proxy_SOURCES = tests/unit/test_api_proxy.c tests/unit/api_fixture.c \
 	tests/unit/api_fixture.h tests/unit/api_client.c tests/unit/api_client.h
 tests_unit_test_api_proxy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
