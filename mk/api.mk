@@ -35,6 +35,10 @@ tests_unit_metrics_sample_SOURCES = tests/unit/metrics_sample.c tests/unit/api_f
 tests_unit_metrics_sample_LDADD = $(ACE_LIBS)
 EXTRA_DIST += tests/promtool.sh tests/fuzz/fuzz_api_body.c tests/fuzz/corpus/api_body
 
+# A client speaking krinkuto11/acexy's dialect, against real Docker.
+TESTS += tests/integration/scenario_acexy.sh
+EXTRA_DIST += tests/integration/scenario_acexy.sh
+
 if FUZZING
 check_PROGRAMS += tests/fuzz/fuzz_api_body
 tests_fuzz_fuzz_api_body_SOURCES = tests/fuzz/fuzz_api_body.c
