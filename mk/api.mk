@@ -35,6 +35,9 @@ tests_unit_metrics_sample_SOURCES = tests/unit/metrics_sample.c tests/unit/api_f
 tests_unit_metrics_sample_LDADD = $(ACE_LIBS)
 EXTRA_DIST += tests/promtool.sh tests/fuzz/fuzz_api_body.c tests/fuzz/corpus/api_body
 
+# How to point stream proxies (acexy, upstream v1 clients) at the API.
+dist_doc_DATA += doc/proxy.md
+
 # A client speaking krinkuto11/acexy's dialect, against real Docker.
 TESTS += tests/integration/scenario_acexy.sh
 EXTRA_DIST += tests/integration/scenario_acexy.sh
