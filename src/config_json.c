@@ -121,5 +121,10 @@ cJSON *config_to_json(const struct config *c)
 		add_str(api, "api_key_file", c->api.api_key_file);
 		cJSON_AddStringToObject(api, "api_key", REDACTED);
 	}
+	cJSON_AddNumberToObject(api, "per_ip_limit", c->api.per_ip_limit);
+	cJSON *st = cJSON_AddObjectToObject(root, "streams");
+	cJSON_AddNumberToObject(st, "max_per_engine", c->streams.max_per_engine);
+	cJSON_AddNumberToObject(st, "max_total", c->streams.max_total);
+	add_dur(st, "ttl", c->streams.ttl_ms);
 	return root;
 }

@@ -364,6 +364,11 @@ START_TEST(config_json_redacts_and_formats)
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "health"),
 					     "vpn_restart_backoff_max")->valuestring, "10m");
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "replicas"), "min")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(api, "per_ip_limit")->valueint, 32);
+	const cJSON *st = cJSON_GetObjectItem(j, "streams");
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "max_per_engine")->valueint, 64);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "max_total")->valueint, 10000);
+	ck_assert_str_eq(cJSON_GetObjectItem(st, "ttl")->valuestring, "12h");
 	cJSON_Delete(j);
 	free(got);
 	config_free(c);
