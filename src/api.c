@@ -154,8 +154,8 @@ static enum MHD_Result reply_cached(struct api *a, struct MHD_Connection *c,
 	return ret;
 }
 
-/* /metrics reads counters that change without a new snapshot: rendered
- * per request (a scrape every few seconds). */
+/* /metrics also shows the API's own counters, which change without a new
+ * snapshot: they are part of its cache key. */
 static enum MHD_Result reply_metrics(struct api *a, struct MHD_Connection *c, struct snapshot *s)
 {
 	struct metrics_live live = { 0 };
@@ -165,11 +165,23 @@ static enum MHD_Result reply_metrics(struct api *a, struct MHD_Connection *c, st
 	live.provision_timeout = a->provision_timeout;
 	pthread_mutex_unlock(&a->pmu);
 	live.deadline_closes = api_guard_deadline_closes(a->guard);
+	uint64_t key = live.provision_ok + live.provision_blocked + live.provision_timeout +
+		       live.deadline_closes;
 	pthread_mutex_lock(&a->mu);
 	live.streams = api_cache_sync(a, s);
-	char *body = metrics_render_live(s, &live);
+	if (a->cache[R_METRICS] && a->cache_metrics_key != key) {
+		MHD_destroy_response(a->cache[R_METRICS]);
+		a->cache[R_METRICS] = NULL;
+	}
+	if (!a->cache[R_METRICS]) {
+		a->cache[R_METRICS] = api_make_response(metrics_render_live(s, &live),
+							METRICS_CONTENT_TYPE);
+		a->cache_metrics_key = key;
+	}
+	struct MHD_Response *resp = a->cache[R_METRICS];
+	enum MHD_Result ret = resp ? MHD_queue_response(c, MHD_HTTP_OK, resp) : MHD_NO;
 	pthread_mutex_unlock(&a->mu);
-	return reply(c, MHD_HTTP_OK, body, METRICS_CONTENT_TYPE);
+	return ret;
 }
 
 /* ---- routing ---- */

@@ -56,6 +56,7 @@ struct api {
 	struct snapshot *cache_snap;
 	struct streams_view *cache_view;
 	struct MHD_Response *cache[R_COUNT];
+	uint64_t cache_metrics_key; /* the API counters cache[R_METRICS] shows */
 	struct MHD_Response *healthz; /* constant: built once */
 	/* Provision waits; pmu nests inside mu. */
 	pthread_mutex_t pmu;
