@@ -33,11 +33,10 @@ size_t api_engine_streams(const struct streams_view *v, const struct snap_engine
 /* GET /engines: visible engines (all = false) or every engine with
  * "visible" and "hidden_reason" (GET /engines?all=1). Each item carries
  * SPEC §7's fields, "streams" as the list of active stream IDs,
- * "stream_count", and the fields acexy's engineState decodes
+ * "stream_count", and the fields of acexy's engineState we have data for
  * (acexy/orchestrator_events.go): health_status, labels, first_seen,
- * last_seen, last_health_check, last_stream_usage, last_cache_cleanup,
- * cache_size_bytes (times RFC 3339 or null, never "": Go's time.Time
- * rejects ""). */
+ * last_seen, last_stream_usage (times RFC 3339 or null, never "": Go's
+ * time.Time rejects ""). */
 struct cJSON *api_render_engines(const struct snapshot *s, const struct streams_view *v, bool all);
 /* GET /engines/{name}: the /engines object plus visible, hidden_reason,
  * state (Docker), namespace (ns_state_str), http_port, probe_failures. */
