@@ -445,6 +445,9 @@ static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (q) {
 		api_provision_forget(a, q);
 		strbuf_free(&q->body);
+		for (size_t i = 0; i < q->n_baseline; i++)
+			free(q->baseline[i]);
+		free(q->baseline);
 		if (q->answer)
 			MHD_destroy_response(q->answer);
 		free(q);

@@ -83,6 +83,9 @@ struct api_req {
 	struct MHD_Response *answer; /* set before the connection is resumed */
 	const char *ignored[4];
 	size_t n_ignored;
+	/* Engines idle when it arrived: it waits for one beyond them. */
+	char **baseline;
+	size_t n_baseline;
 };
 
 /* A hook's answer as an HTTP status: its own when it is an error status,

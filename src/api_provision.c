@@ -55,23 +55,36 @@ static void claim(struct api *a, const char *id, int64_t now)
 	a->claims[a->n_claims++] = (struct api_claim){ xstrdup(id), now + CLAIM_MS };
 }
 
-/* The claimed IDs as the pure functions take them; ids has n_claims slots. */
-static struct api_claims claims_of(const struct api *a, const char **ids)
+/* What a request must not be given: claimed engines, and with its
+ * baseline those idle when it arrived. ids has CLAIMS_MAX + n_baseline
+ * slots. */
+static struct api_claims excluded(const struct api *a, const struct api_req *q, const char **ids)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < a->n_claims; i++)
-		ids[i] = a->claims[i].id;
-	return (struct api_claims){ ids, a->n_claims };
+		ids[n++] = a->claims[i].id;
+	for (size_t i = 0; q && i < q->n_baseline; i++)
+		ids[n++] = q->baseline[i];
+	return (struct api_claims){ ids, n };
 }
 
-/* Picks and claims an engine for a request; NULL when none. mu and pmu held. */
+/* Picks and claims an engine for q; NULL when none. An engine beyond
+ * q's baseline (a new one, or one whose stream ended since); when no more
+ * engines can come, any idle one rather than nothing. mu and pmu held. */
 static struct MHD_Response *try_hand_out(struct api *a, struct snapshot *s,
 					 const struct streams_view *v, struct api_req *q,
 					 int64_t now)
 {
-	const char *ids[CLAIMS_MAX];
+	const char **ids = xcalloc(CLAIMS_MAX + q->n_baseline + 1, sizeof *ids);
 	claims_prune(a, v, now);
-	struct api_claims cl = claims_of(a, ids);
+	struct api_claims cl = excluded(a, q, ids);
 	const struct snap_engine *e = api_provision_pick(s, v, &cl);
+	char why[8];
+	if (!e && q->n_baseline && api_provision_at_capacity(s, why, sizeof why)) {
+		cl = excluded(a, NULL, ids);
+		e = api_provision_pick(s, v, &cl);
+	}
+	free(ids);
 	if (!e)
 		return NULL;
 	claim(a, e->id, now);
@@ -79,6 +92,19 @@ static struct MHD_Response *try_hand_out(struct api *a, struct snapshot *s,
 	log_info("provision: engine handed out", "engine", e->name, "port", LOG_INT(e->port));
 	return api_make_response(api_json_text(api_render_provision_ok(e, q->ignored, q->n_ignored)),
 				 API_JSON_TYPE);
+}
+
+/* Records the engines idle now as q's baseline. */
+static void take_baseline(struct api_req *q, const struct snapshot *s, const struct streams_view *v)
+{
+	size_t max = s ? s->n_engines : 0;
+	const char **ids = xcalloc(max + 1, sizeof *ids);
+	size_t n = api_provision_idle(s, v, ids, max);
+	q->baseline = xcalloc(n + 1, sizeof *q->baseline);
+	for (size_t i = 0; i < n; i++)
+		q->baseline[i] = xstrdup(ids[i]);
+	q->n_baseline = n;
+	free(ids);
 }
 
 static struct MHD_Response *block_response(const struct api_block *b)
@@ -139,10 +165,12 @@ enum MHD_Result api_serve_provision(struct api *a, struct MHD_Connection *c, str
 	pthread_mutex_lock(&a->pmu);
 	if (s)
 		claims_prune(a, v, now);
-	struct api_claims cl = claims_of(a, ids);
+	struct api_claims cl = excluded(a, NULL, ids);
 	bool blocked = api_provision_blocked(s, v, &cl, &b);
 	if (blocked)
 		a->provision_blocked++;
+	else
+		take_baseline(q, s, v);
 	pthread_mutex_unlock(&a->pmu);
 	pthread_mutex_unlock(&a->mu);
 	if (blocked) {
@@ -150,8 +178,8 @@ enum MHD_Result api_serve_provision(struct api *a, struct MHD_Connection *c, str
 		log_info("provision: refused", "code", b.code, "reason", b.message);
 		return api_queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, block_response(&b));
 	}
-	/* The demand goes up whether or not an idle engine is there now: the
-	 * planner keeps min_free spare on top of it. */
+	/* One more engine than are idle now: the planner adds the demand to
+	 * busy + min_free. */
 	int st = a->hooks.provision(a->hooks.ud, err, sizeof err);
 	if (st) {
 		snapshot_put(a->st, s);
@@ -239,7 +267,7 @@ void api_provision_tick(void *ud, int64_t now)
 		if (!r && now >= q->deadline_ms) {
 			struct api_block b;
 			const char *ids[CLAIMS_MAX];
-			struct api_claims cl = claims_of(a, ids);
+			struct api_claims cl = excluded(a, NULL, ids);
 			if (!api_provision_blocked(s, v, &cl, &b))
 				general_block(&b, "provisioning_in_progress", ETA_NEW_ENGINE_S,
 					      "no idle engine yet: one more was requested; retry soon");

@@ -77,6 +77,18 @@ static bool claimed(const struct api_claims *c, const char *id)
 	return false;
 }
 
+size_t api_provision_idle(const struct snapshot *s, const struct streams_view *v,
+			  const char **ids, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; s && i < s->n_engines && n < max; i++) {
+		const struct snap_engine *e = &s->engines[i];
+		if (e->visible && str_eq(e->health, "healthy") && api_engine_streams(v, e) == 0)
+			ids[n++] = e->id;
+	}
+	return n;
+}
+
 const struct snap_engine *api_provision_pick(const struct snapshot *s, const struct streams_view *v,
 					     const struct api_claims *claims)
 {
@@ -111,7 +123,7 @@ static void block(struct api_block *b, const char *code, int eta, bool can_retry
 
 /* Engines the planner may still create: replicas.max, and the max_engines of
  * the VPNs available now (an unavailable VPN's share moves to the others). */
-static bool at_capacity(const struct snapshot *s, char *why, size_t len)
+bool api_provision_at_capacity(const struct snapshot *s, char *why, size_t len)
 {
 	int running = 0, on_available = 0, room = 0;
 	for (size_t i = 0; i < s->n_engines; i++)
@@ -160,7 +172,7 @@ bool api_provision_blocked(const struct snapshot *s, const struct streams_view *
 		return true;
 	}
 	char why[200];
-	if (!api_provision_pick(s, v, claims) && at_capacity(s, why, sizeof why)) {
+	if (!api_provision_pick(s, v, claims) && api_provision_at_capacity(s, why, sizeof why)) {
 		/* Upstream: can_retry false, should_wait true (wait for a stream
 		 * to end). */
 		block(b, "max_capacity", ETA_CAPACITY_S, false, "%s", why);

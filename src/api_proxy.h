@@ -45,6 +45,16 @@ struct api_claims {
  * order acexy prefers). NULL when none. */
 const struct snap_engine *api_provision_pick(const struct snapshot *s, const struct streams_view *v,
 					     const struct api_claims *claims);
+/* The engines api_provision_pick could hand out now, claims aside (at
+ * most max; IDs point into s): what a provision request finds idle when
+ * it arrives. It is answered with an engine beyond these, "one more": an
+ * engine idle at that moment may be one the proxy has just chosen and not
+ * yet reported (acexy counts such pending streams itself). */
+size_t api_provision_idle(const struct snapshot *s, const struct streams_view *v,
+			  const char **ids, size_t max);
+/* true when no further engine can come: replicas.max engines running, or
+ * the available VPNs' max_engines all taken (why says which). */
+bool api_provision_at_capacity(const struct snapshot *s, char *why, size_t len);
 /* true when provisioning is blocked (details in *b): no observation, Docker
  * unreachable, no VPN available, or replicas.max / the available VPNs'
  * max_engines reached with no idle engine to hand out. */

@@ -556,46 +556,124 @@ static void check_detail(const char *body, const char *code)
 	cJSON_Delete(j);
 }
 
-START_TEST(server_provision_immediate_and_blocked)
+static void at_max(struct snapshot *s)
+{
+	s->replicas_max = 3; /* the fixture's three engines all run */
+}
+
+static void engine2_healthy(struct snapshot *s)
+{
+	/* gluetun2 back, its engine probed: an engine that was not idle. */
+	s->vpns[1].connected = true;
+	s->engines[2].visible = true;
+	free(s->engines[2].health);
+	s->engines[2].health = xstrdup("healthy");
+	free(s->engines[2].hidden_reason);
+	s->engines[2].hidden_reason = NULL;
+}
+
+struct waiter {
+	int port;
+	const char *path;
+	const char *body;
+	struct http_resp r;
+	int64_t ms;
+};
+
+static void *wait_run(void *p)
+{
+	struct waiter *w = p;
+	int64_t t0 = now_mono_ms();
+	w->r = post(w->port, w->path, w->body ? w->body : ACEXY_PROVISION);
+	w->ms = now_mono_ms() - t0;
+	return NULL;
+}
+
+/* The hook is called before a request parks: wait for n calls. */
+static void wait_provisions(struct test_server *sv, int n)
+{
+	for (int i = 0; i < 2000 && test_server_provisions(sv) < n; i++)
+		usleep(5000);
+	ck_assert_int_ge(test_server_provisions(sv), n);
+}
+
+/* "One more" engine: those idle when the request arrives may be the
+ * proxy's pending choices; it gets one beyond them. */
+START_TEST(server_provision_one_more_engine)
 {
 	struct test_server sv;
 	test_server_start(&sv, NULL);
 	publish_fixture(&sv, NULL);
-	/* An idle healthy engine exists: handed out at once (forwarded first),
-	 * and the demand still goes up by one. */
+	/* Engines 0 and 1 are idle on arrival, and nothing new comes. */
+	struct http_resp r = post(sv.port, "/provision/acestream?wait=1", ACEXY_PROVISION);
+	ck_assert_int_eq(r.code, 503);
+	check_detail(r.body, "provisioning_in_progress");
+	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 10"));
+	http_free(&r);
+	ck_assert_int_eq(test_server_provisions(&sv), 1); /* the demand went up */
+	/* A new engine becomes ready while one waits: that is the answer. */
+	struct waiter w = { .port = sv.port, .path = "/provision/acestream?wait=20" };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_run, &w);
+	wait_provisions(&sv, 2);
+	publish_fixture(&sv, engine2_healthy);
+	pthread_join(t, NULL);
+	ck_assert_msg(w.r.code == 200, "%s", w.r.body);
+	ck_assert_msg(str_startswith(w.r.body, "{\"container_id\":\"" FIXTURE_ID2 "\","), "%s", w.r.body);
+	ck_assert_int_lt(w.ms, 15000);
+	http_free(&w.r);
+	/* An engine whose stream ends while one waits counts too. */
+	struct stream_rec rec = { .id = (char *)"x" };
+	streams_start(&sv.reg, FIXTURE_ID0, &rec, now_mono_ms(), now_wall_ms());
+	w = (struct waiter){ .port = sv.port, .path = "/provision/acestream?wait=20", .body = "" };
+	pthread_create(&t, NULL, wait_run, &w); /* an empty body, as `curl -X POST` */
+	wait_provisions(&sv, 3);
+	streams_end(&sv.reg, "x", NULL, NULL);
+	pthread_join(t, NULL);
+	ck_assert_msg(w.r.code == 200 && strstr(w.r.body, FIXTURE_ID0), "%d %s", (int)w.r.code, w.r.body);
+	http_free(&w.r);
+	test_server_stop(&sv);
+}
+END_TEST
+
+START_TEST(server_provision_capacity_and_blocks)
+{
+	struct test_server sv;
+	test_server_start(&sv, NULL);
+	/* replicas.max reached: no engine will come, so an idle one is better
+	 * than nothing (forwarded first), then the other, then a refusal. */
+	publish_fixture(&sv, at_max);
 	struct http_resp r = post(sv.port, "/provision/acestream", ACEXY_PROVISION);
 	ck_assert_msg(r.code == 200, "%s", r.body);
 	ck_assert_msg(str_startswith(r.body, "{\"container_id\":\"" FIXTURE_ID0 "\",\"container_name\":"
 					     "\"acestream-19000\",\"host_http_port\":19000,"),
 		      "%s", r.body);
 	http_free(&r);
-	ck_assert_int_eq(test_server_provisions(&sv), 1);
-	/* Claimed: the next request gets the other engine, whatever it asked. */
 	r = post(sv.port, "/provision/acestream",
 		 "{\"image\":\"x\",\"labels\":{\"stream_id\":\"ch-42\"},\"env\":{},\"host_port\":null}");
 	ck_assert_msg(r.code == 200 && strstr(r.body, FIXTURE_ID1), "%s", r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"ignored\":[\"image\",\"labels\"]}"));
 	http_free(&r);
-	/* Bodies: empty is fine (curl -X POST), garbage is 400. */
-	r = http_do(sv.port, "POST", "/provision/acestream", bearer, NULL, 0);
-	ck_assert_int_eq(r.code, 503); /* both claimed, waited 2.5 s */
-	check_detail(r.body, "provisioning_in_progress");
-	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 10"));
+	ck_assert_int_eq(test_server_provisions(&sv), 2);
+	r = post(sv.port, "/provision/acestream", ACEXY_PROVISION);
+	ck_assert_int_eq(r.code, 503);
+	check_detail(r.body, "max_capacity");
+	ck_assert_ptr_nonnull(strstr(r.body, "\"can_retry\":false"));
+	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 30"));
 	http_free(&r);
+	ck_assert_int_eq(test_server_provisions(&sv), 2); /* refused before any demand */
 	expect(sv.port, "POST", "/provision/acestream", bearer, "{\"env\":[1]}", 400,
 	       "{\"error\":\"env must be an object\"}");
 
-	/* VPNs down: refused at once, upstream's code, no demand raised. */
-	int before = test_server_provisions(&sv);
+	/* VPNs down: refused at once, upstream's code. */
 	publish_fixture(&sv, vpns_down);
 	r = post(sv.port, "/provision/acestream", ACEXY_PROVISION);
 	ck_assert_int_eq(r.code, 503);
 	check_detail(r.body, "vpn_disconnected");
 	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 60"));
 	http_free(&r);
-	ck_assert_int_eq(test_server_provisions(&sv), before);
 
-	/* The daemon refuses (demand at replicas.max). */
+	/* The daemon refuses more demand (replicas.max already asked for). */
 	publish_fixture(&sv, all_busy);
 	pthread_mutex_lock(&sv.mu);
 	sv.provision_status = 503;
@@ -607,37 +685,12 @@ START_TEST(server_provision_immediate_and_blocked)
 	http_free(&r);
 	r = http_do(sv.port, "GET", "/metrics", NULL, NULL, 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "orch_provision_requests_total{result=\"ok\"} 2\n"));
-	ck_assert_ptr_nonnull(strstr(r.body, "orch_provision_requests_total{result=\"blocked\"} 2\n"));
-	ck_assert_ptr_nonnull(strstr(r.body, "orch_provision_requests_total{result=\"timeout\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "orch_provision_requests_total{result=\"blocked\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "orch_provision_requests_total{result=\"timeout\"} 0\n"));
 	http_free(&r);
 	test_server_stop(&sv);
 }
 END_TEST
-
-struct waiter {
-	int port;
-	const char *path;
-	struct http_resp r;
-	int64_t ms;
-};
-
-static void *wait_run(void *p)
-{
-	struct waiter *w = p;
-	int64_t t0 = now_mono_ms();
-	w->r = post(w->port, w->path, ACEXY_PROVISION);
-	w->ms = now_mono_ms() - t0;
-	return NULL;
-}
-
-/* How many connections the API holds suspended, seen from the outside:
- * the provision counter moves before the request parks. */
-static void wait_provisions(struct test_server *sv, int n)
-{
-	for (int i = 0; i < 2000 && test_server_provisions(sv) < n; i++)
-		usleep(5000);
-	ck_assert_int_ge(test_server_provisions(sv), n);
-}
 
 START_TEST(server_provision_waits_suspended)
 {
@@ -738,7 +791,8 @@ static Suite *proxy_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, server_acexy_stream_cycle);
 	tcase_add_test(tc, server_stream_caps_429);
-	tcase_add_test(tc, server_provision_immediate_and_blocked);
+	tcase_add_test(tc, server_provision_one_more_engine);
+	tcase_add_test(tc, server_provision_capacity_and_blocks);
 	tcase_add_test(tc, server_provision_waits_suspended);
 	tcase_add_test(tc, server_provision_stop_while_waiting);
 	tcase_add_test(tc, server_orch_status);
