@@ -128,6 +128,7 @@ static void execute(const struct config *cfg, struct docker *d, const struct act
 
 struct pool {
 	const struct config *cfg;
+	int cancel_fd;
 	const struct plan *p;
 	struct apply_result *results;
 	const size_t *todo;
@@ -141,6 +142,8 @@ static void *worker(void *arg)
 	struct pool *pool = arg;
 	struct docker_err e = { 0 };
 	struct docker *d = docker_new(pool->cfg->docker_host, &e);
+	if (d)
+		docker_set_cancel_fd(d, pool->cancel_fd);
 	for (;;) {
 		pthread_mutex_lock(&pool->mu);
 		size_t k = pool->next < pool->n_todo ? pool->todo[pool->next++] : SIZE_MAX;
@@ -159,12 +162,12 @@ static void *worker(void *arg)
 }
 
 /* Runs the listed actions on up to APPLY_MAX_PARALLEL workers. */
-static void run_batch(const struct config *cfg, const struct plan *p,
+static void run_batch(const struct config *cfg, int cancel_fd, const struct plan *p,
 		      struct apply_result *results, const size_t *todo, size_t n)
 {
 	if (!n)
 		return;
-	struct pool pool = { cfg, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct pool pool = { cfg, cancel_fd, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
 	size_t nw = n < APPLY_MAX_PARALLEL ? n : APPLY_MAX_PARALLEL;
 	pthread_t th[APPLY_MAX_PARALLEL];
 	size_t started = 0;
@@ -226,7 +229,8 @@ static void record(const struct config *cfg, const struct action *a, const struc
 }
 
 void apply_run(const struct config *cfg, const struct plan *p, struct plan_memory *mem,
-	       int64_t now_ms, struct apply_result *results, struct apply_stats *stats)
+	       int64_t now_ms, int cancel_fd, struct apply_result *results,
+	       struct apply_stats *stats)
 {
 	memset(stats, 0, sizeof *stats);
 	if (!p->n)
@@ -248,7 +252,7 @@ void apply_run(const struct config *cfg, const struct plan *p, struct plan_memor
 			}
 			todo[n++] = i;
 		}
-		run_batch(cfg, p, results, todo, n);
+		run_batch(cfg, cancel_fd, p, results, todo, n);
 	}
 	free(todo);
 	for (size_t i = 0; i < p->n; i++) {

@@ -58,6 +58,7 @@ struct plan_backoff {
 };
 
 struct plan_memory {
+	int demand; /* extra serving engines asked for (POST /provision/acestream) */
 	struct plan_vpn_mem *vpns;
 	size_t n_vpns, cap_vpns;
 	struct plan_engine_mem *engines;
@@ -68,6 +69,8 @@ struct plan_memory {
 
 void plan_memory_init(struct plan_memory *m);
 void plan_memory_free(struct plan_memory *m);
+/* A deep copy (dst is overwritten, not freed). */
+void plan_memory_copy(struct plan_memory *dst, const struct plan_memory *src);
 
 /* Folds a new observation into m (pure: `now_ms` is the caller's clock):
  * VPN unavailable-since and reconnect detection, back-off reset when a VPN is

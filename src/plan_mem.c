@@ -37,6 +37,32 @@ void plan_memory_free(struct plan_memory *m)
 	memset(m, 0, sizeof *m);
 }
 
+void plan_memory_copy(struct plan_memory *dst, const struct plan_memory *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->demand = src->demand;
+	dst->n_vpns = dst->cap_vpns = src->n_vpns;
+	dst->vpns = xcalloc(src->n_vpns ? src->n_vpns : 1, sizeof *dst->vpns);
+	for (size_t i = 0; i < src->n_vpns; i++) {
+		dst->vpns[i] = src->vpns[i];
+		dst->vpns[i].name = xstrdup(src->vpns[i].name);
+		dst->vpns[i].down_id = src->vpns[i].down_id ? xstrdup(src->vpns[i].down_id) : NULL;
+	}
+	dst->n_engines = dst->cap_engines = src->n_engines;
+	dst->engines = xcalloc(src->n_engines ? src->n_engines : 1, sizeof *dst->engines);
+	for (size_t i = 0; i < src->n_engines; i++) {
+		dst->engines[i] = src->engines[i];
+		dst->engines[i].id = xstrdup(src->engines[i].id);
+	}
+	dst->n_backoffs = dst->cap_backoffs = src->n_backoffs;
+	dst->backoffs = xcalloc(src->n_backoffs ? src->n_backoffs : 1, sizeof *dst->backoffs);
+	for (size_t i = 0; i < src->n_backoffs; i++) {
+		dst->backoffs[i] = src->backoffs[i];
+		dst->backoffs[i].key = xstrdup(src->backoffs[i].key);
+		dst->backoffs[i].error = src->backoffs[i].error ? xstrdup(src->backoffs[i].error) : NULL;
+	}
+}
+
 struct plan_vpn_mem *plan_memory_vpn(const struct plan_memory *m, const char *name)
 {
 	if (!m || !name)
