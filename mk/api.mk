@@ -39,8 +39,11 @@ EXTRA_DIST += tests/promtool.sh tests/fuzz/fuzz_api_body.c tests/fuzz/corpus/api
 dist_doc_DATA += doc/proxy.md
 
 # A client speaking krinkuto11/acexy's dialect, against real Docker.
-TESTS += tests/integration/scenario_acexy.sh
-EXTRA_DIST += tests/integration/scenario_acexy.sh
+TESTS += tests/integration/scenario_acexy.sh tests/integration/scenario_acexy_demand.sh
+EXTRA_DIST += tests/integration/scenario_acexy.sh tests/integration/scenario_acexy_demand.sh
+# Until the planner adds memory.demand to its target (plan helper): then it
+# passes, XPASS fails the run, and this line goes.
+XFAIL_TESTS += tests/integration/scenario_acexy_demand.sh
 
 if FUZZING
 check_PROGRAMS += tests/fuzz/fuzz_api_body

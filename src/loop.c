@@ -797,6 +797,14 @@ static int hook_provision(void *ud, char *err, size_t errlen)
 	return 0;
 }
 
+static int busy_engines(const struct loop *l)
+{
+	int n = 0;
+	for (size_t i = 0; i < l->mem.n_engines; i++)
+		n += l->mem.engines[i].streams > 0;
+	return n;
+}
+
 static void on_streams(struct ev_handler *h, uint32_t events)
 {
 	struct loop *l = (struct loop *)((char *)h - offsetof(struct loop, streams_wake));
@@ -805,8 +813,15 @@ static void on_streams(struct ev_handler *h, uint32_t events)
 		;
 	/* The registry wakes us only when an engine turns busy or idle; the
 	 * stream lists themselves the API reads from it directly. */
+	int busy_before = busy_engines(l);
 	bool busy_changed = sync_streams(l);
 	publish(l);
+	/* Demand stands for streams about to start: each engine that turns
+	 * busy spends one (busy + demand, the target, stays the same), so an
+	 * answered request does not keep an extra engine for DEMAND_TTL_MS. */
+	int started = busy_engines(l) - busy_before;
+	if (started > 0 && l->demand > 0)
+		l->demand = started >= l->demand ? 0 : l->demand - started;
 	/* Provision requests: one more serving engine each, within
 	 * replicas.max (the planner adds demand to busy + min_free). */
 	int asked = atomic_exchange(&l->provisions, 0);
