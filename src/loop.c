@@ -797,11 +797,14 @@ static int hook_provision(void *ud, char *err, size_t errlen)
 	return 0;
 }
 
+/* Engines with a stream, as the loop's memory last saw them. */
 static int busy_engines(const struct loop *l)
 {
 	int n = 0;
-	for (size_t i = 0; i < l->mem.n_engines; i++)
-		n += l->mem.engines[i].streams > 0;
+	for (size_t i = 0; i < l->view.n_engines; i++) {
+		const struct plan_engine_mem *m = plan_memory_engine(&l->mem, l->view.engines[i].id);
+		n += m && m->streams > 0;
+	}
 	return n;
 }
 
