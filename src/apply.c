@@ -196,7 +196,7 @@ static bool prerequisites_ok(const struct plan *p, const struct apply_result *re
 }
 
 static void record(const struct config *cfg, const struct action *a, const struct apply_result *r,
-		   struct plan_memory *mem, int64_t now_ms)
+		   struct memory *mem, int64_t now_ms)
 {
 	const char *key = plan_backoff_key(a);
 	const char *target = a->name ? a->name : (a->id ? a->id : "?");
@@ -204,9 +204,9 @@ static void record(const struct config *cfg, const struct action *a, const struc
 		log_info("action done", "action", action_kind_str(a->kind), "container", target,
 			 "vpn", a->vpn, "reason", a->reason);
 		if (mem) {
-			plan_memory_backoff_clear(mem, key);
+			memory_backoff_clear(mem, key);
 			if (a->kind == ACT_RESTART_VPN)
-				plan_memory_vpn_restarted(mem, cfg, a->name, now_ms);
+				memory_vpn_restarted(mem, cfg, a->name, now_ms);
 		}
 		return;
 	}
@@ -217,18 +217,18 @@ static void record(const struct config *cfg, const struct action *a, const struc
 	}
 	int64_t wait = BACKOFF_MIN_MS;
 	if (mem) {
-		wait = plan_memory_backoff_fail(mem, key, now_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, r->error);
+		wait = memory_backoff_fail(mem, key, now_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, r->error);
 		if (r->name_conflict)
-			plan_memory_backoff_name_taken(mem, key);
+			memory_backoff_name_taken(mem, key);
 		/* A VPN restart that failed still counts for its own back-off. */
 		if (a->kind == ACT_RESTART_VPN)
-			plan_memory_vpn_restarted(mem, cfg, a->name, now_ms);
+			memory_vpn_restarted(mem, cfg, a->name, now_ms);
 	}
 	log_error("action failed", "action", action_kind_str(a->kind), "container", target,
 		  "vpn", a->vpn, "error", r->error, "retry_in_ms", LOG_INT(wait));
 }
 
-void apply_run(const struct config *cfg, const struct plan *p, struct plan_memory *mem,
+void apply_run(const struct config *cfg, const struct plan *p, struct memory *mem,
 	       int64_t now_ms, int cancel_fd, struct apply_result *results,
 	       struct apply_stats *stats)
 {

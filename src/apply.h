@@ -41,7 +41,7 @@ struct apply_stats {
  * cancel_fd: Docker calls give up once it is readable (-1: never).
  */
 void apply_run(const struct config *cfg, const struct plan *p,
-	       struct plan_memory *mem, int64_t now_ms, int cancel_fd,
+	       struct memory *mem, int64_t now_ms, int cancel_fd,
 	       struct apply_result *results, struct apply_stats *stats);
 
 #endif

@@ -132,7 +132,7 @@ struct loop {
 	int64_t view_ms;
 	bool failed;              /* the latest pass could not observe Docker */
 	char *docker_error;
-	struct plan_memory mem;   /* the pass's memory + the loop's probes/streams */
+	struct memory mem;   /* the pass's memory + the loop's probes/streams */
 	struct plan plan;
 	bool have_plan;
 	struct snap_metrics pass_metrics;
@@ -250,11 +250,11 @@ static bool sync_streams(struct loop *l)
 	for (size_t i = 0; i < l->view.n_engines; i++) {
 		const char *id = l->view.engines[i].id;
 		ids[i] = id;
-		const struct plan_engine_mem *m = plan_memory_engine(&l->mem, id);
+		const struct memory_engine *m = memory_engine(&l->mem, id);
 		int before = m ? m->streams : 0;
 		int now = streams_count(&l->streams, id);
 		changed = changed || ((before > 0) != (now > 0));
-		plan_memory_set_streams(&l->mem, id, now);
+		memory_set_streams(&l->mem, id, now);
 	}
 	if (l->have_view && !l->failed)
 		streams_retain(&l->streams, ids, l->view.n_engines);
@@ -358,11 +358,11 @@ static void overlays_after(struct loop *l, uint64_t seq)
 
 /* The pass's memory, with the loop's own (newer) probe results and stream
  * counts for the engines it still has. */
-static void take_memory(struct loop *l, struct plan_memory *next)
+static void take_memory(struct loop *l, struct memory *next)
 {
-	for (size_t i = 0; i < next->n_engines; i++) {
-		struct plan_engine_mem *e = &next->engines[i];
-		const struct plan_engine_mem *mine = plan_memory_engine(&l->mem, e->id);
+	for (size_t i = 0; i < next->engines.n; i++) {
+		struct memory_engine *e = next->engines.v[i];
+		const struct memory_engine *mine = memory_engine(&l->mem, e->id);
 		if (!mine)
 			continue;
 		e->streams = mine->streams;
@@ -370,7 +370,7 @@ static void take_memory(struct loop *l, struct plan_memory *next)
 		e->probe_ok = mine->probe_ok;
 		e->probe_failures = mine->probe_failures;
 	}
-	plan_memory_free(&l->mem);
+	memory_free(&l->mem);
 	l->mem = *next;
 	memset(next, 0, sizeof *next);
 }
@@ -451,10 +451,10 @@ static void pass_submit(struct loop *l)
 	j->inspect_all = l->inspect_all_next;
 	l->inspect_all_next = false;
 	sync_streams(l);
-	j->n_live = l->mem.n_engines;
+	j->n_live = l->mem.engines.n;
 	j->live = xcalloc(j->n_live ? j->n_live : 1, sizeof *j->live);
 	for (size_t i = 0; i < j->n_live; i++) {
-		const struct plan_engine_mem *m = &l->mem.engines[i];
+		const struct memory_engine *m = l->mem.engines.v[i];
 		j->live[i] = (struct pass_live){ xstrdup(m->id), m->streams, m->probed,
 						 m->probe_ok, m->probe_failures };
 	}
@@ -700,11 +700,11 @@ static void probe_done(const char *id, enum probe_outcome r, void *ud)
 		return;
 	}
 	bool ok = r == PROBE_OK;
-	const struct plan_engine_mem *before = plan_memory_engine(&l->mem, id);
+	const struct memory_engine *before = memory_engine(&l->mem, id);
 	bool was_ok = before && before->probed && before->probe_ok;
 	bool first = !before || !before->probed;
-	plan_memory_probe(&l->mem, id, ok);
-	const struct plan_engine_mem *m = plan_memory_engine(&l->mem, id);
+	memory_probe(&l->mem, id, ok);
+	const struct memory_engine *m = memory_engine(&l->mem, id);
 	if (ok != was_ok || first) {
 		log_kv(ok ? LOG_INFO : LOG_WARN, ok ? "engine probe passing" : "engine probe failing",
 		       "engine", engine_name(l, id), NULL);
@@ -732,7 +732,7 @@ static void probe_round(struct loop *l, bool only_unprobed)
 				continue;
 			host = d->host;
 		}
-		const struct plan_engine_mem *m = plan_memory_engine(&l->mem, e->id);
+		const struct memory_engine *m = memory_engine(&l->mem, e->id);
 		if (only_unprobed && m && m->probed)
 			continue;
 		int port = e->host_port ? e->host_port : e->http_port;
@@ -802,7 +802,7 @@ static int busy_engines(const struct loop *l)
 {
 	int n = 0;
 	for (size_t i = 0; i < l->view.n_engines; i++) {
-		const struct plan_engine_mem *m = plan_memory_engine(&l->mem, l->view.engines[i].id);
+		const struct memory_engine *m = memory_engine(&l->mem, l->view.engines[i].id);
 		n += m && m->streams > 0;
 	}
 	return n;
@@ -1073,7 +1073,7 @@ static void setup(struct loop *l)
 	ev_timer_init(l->ev, &l->events_retry, on_events_retry, l);
 	l->r = reconciler_new();
 	l->r->cancel_fd = l->cancel_fd;
-	plan_memory_init(&l->mem);
+	memory_init(&l->mem);
 	l->passes = bgpool_new(l->ev, 1);
 	l->io = bgpool_new(l->ev, CTRL_THREADS);
 	ctrl_reset(l);
@@ -1104,7 +1104,7 @@ static void teardown(struct loop *l)
 		free(l->dirty[i]);
 	free(l->dirty);
 	observed_free(&l->view);
-	plan_memory_free(&l->mem);
+	memory_free(&l->mem);
 	if (l->have_plan)
 		plan_free(&l->plan);
 	for (size_t i = 0; i < l->n_ctrl; i++)

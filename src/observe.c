@@ -323,6 +323,8 @@ static int observe_engine(struct docker *d, const struct docker_container *c,
 		e->inspected = true;
 		e->network_mode = xstrdup(in.network_mode);
 		e->started_at_ms = in.started_at_ms;
+		e->finished_at_ms = in.finished_at_ms;
+		e->exit_code = in.exit_code;
 		/* The state may have moved between the list and the inspect. */
 		free(e->state);
 		e->state = xstrdup(in.status);
@@ -332,6 +334,8 @@ static int observe_engine(struct docker *d, const struct docker_container *c,
 		e->inspected = true;
 		e->network_mode = dup_or_null(pe->network_mode);
 		e->started_at_ms = pe->started_at_ms;
+		e->finished_at_ms = pe->finished_at_ms;
+		e->exit_code = pe->exit_code;
 	}
 	if (*e->vpn)
 		e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, vpn);

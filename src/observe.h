@@ -48,6 +48,8 @@ struct engine_obs {
 	bool inspected;
 	char *network_mode;    /* HostConfig.NetworkMode */
 	int64_t started_at_ms; /* State.StartedAt, ms since epoch; 0 unknown */
+	int64_t finished_at_ms; /* State.FinishedAt (last exit); 0 unknown */
+	int exit_code;         /* State.ExitCode of that exit */
 	enum ns_state ns;
 };
 

@@ -21,8 +21,8 @@ static void fill_engine(struct snap_engine *se, const struct publish_view *v,
 {
 	const struct config *c = v->cfg;
 	const struct vpn_decl *d = config_find_vpn(c, e->vpn);
-	const struct plan_engine_mem *m = plan_memory_engine(v->mem, e->id);
-	const char *why = NULL;
+	const struct memory_engine *m = memory_engine(v->mem, e->id);
+	char why[256] = "";
 	se->name = xstrdup(e->name ? e->name : "");
 	se->id = xstrdup(e->id ? e->id : "");
 	/* Clients reach an engine through its VPN's published port on the
@@ -39,19 +39,20 @@ static void fill_engine(struct snap_engine *se, const struct publish_view *v,
 	se->health = xstrdup(!m || !m->probed ? "unknown" : m->probe_ok ? "healthy" : "unhealthy");
 	se->probe_failures = m ? m->probe_failures : 0;
 	se->streams = m ? m->streams : 0;
-	se->visible = plan_engine_visible(c, v->obs, v->mem, e, &why);
+	/* The written-out reason: a crash loop says when the next attempt is. */
+	se->visible = plan_engine_visible_at(c, v->obs, v->mem, e, v->now_ms, why, sizeof why);
 	if (se->visible && expired) {
 		se->visible = false;
-		why = "docker unavailable for longer than api.stale_grace";
+		sbuf_printf(why, sizeof why, "docker unavailable for longer than api.stale_grace");
 	}
-	se->hidden_reason = se->visible ? NULL : xstrdup(why ? why : "hidden");
+	se->hidden_reason = se->visible ? NULL : xstrdup(why[0] ? why : "hidden");
 	se->started_at_ms = e->started_at_ms;
 }
 
 static void fill_vpn(struct snap_vpn *sv, const struct publish_view *pv, const struct vpn_decl *d)
 {
 	const struct vpn_obs *v = observed_vpn(pv->obs, d->name);
-	const struct plan_vpn_mem *m = plan_memory_vpn(pv->mem, d->name);
+	const struct memory_vpn *m = memory_vpn(pv->mem, d->name);
 	sv->name = xstrdup(d->name);
 	sv->container_id = xstrdup(v && v->id ? v->id : "");
 	sv->exists = v && v->exists;

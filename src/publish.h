@@ -16,7 +16,7 @@ struct publish_view {
 	const char *config_path;
 	const char *last_reload_error; /* NULL after a good reload */
 	const struct observed *obs;    /* last good observation, NULL before one */
-	const struct plan_memory *mem;
+	const struct memory *mem;
 	const struct plan *plan;       /* the latest pass's, or NULL */
 	int64_t observed_ms;           /* wall clock of obs */
 	/* Docker failed on the latest pass (or a pass is overdue): obs is the

@@ -17,7 +17,7 @@ struct reconciler *reconciler_new(void)
 {
 	struct reconciler *r = xcalloc(1, sizeof *r);
 	r->cancel_fd = -1;
-	plan_memory_init(&r->mem);
+	memory_init(&r->mem);
 	return r;
 }
 
@@ -35,7 +35,7 @@ void reconciler_free(struct reconciler *r)
 	docker_free(r->docker);
 	free(r->docker_host);
 	observed_free(&r->obs);
-	plan_memory_free(&r->mem);
+	memory_free(&r->mem);
 	touched_clear(r);
 	free(r->touched);
 	for (size_t i = 0; i < r->n_ctrl; i++)
@@ -154,11 +154,11 @@ static void merge_ctrl(struct reconciler *r, const struct pass_input *in, struct
 	}
 }
 
-static void apply_live(struct plan_memory *mem, const struct pass_input *in)
+static void apply_live(struct memory *mem, const struct pass_input *in)
 {
 	for (size_t i = 0; i < in->n_live; i++) {
 		const struct pass_live *l = &in->live[i];
-		struct plan_engine_mem *m = plan_memory_engine_get(mem, l->id);
+		struct memory_engine *m = memory_engine_get(mem, l->id);
 		m->streams = l->streams;
 		m->probed = l->probed;
 		m->probe_ok = l->probe_ok;
@@ -222,7 +222,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 	log_transitions(r, cfg, &obs);
 	if (in->live)
 		apply_live(&r->mem, in);
-	plan_memory_observe(&r->mem, cfg, &obs, now);
+	memory_observe(&r->mem, cfg, &obs, now);
 	r->mem.demand = in->demand;
 	if (obs.docker_ok) {
 		observed_free(&r->obs);
@@ -255,7 +255,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 	if (in->apply)
 		count_pass(r, t0);
 	observed_copy(&out->obs, o);
-	plan_memory_copy(&out->mem, &r->mem);
+	memory_copy(&out->mem, &r->mem);
 	out->at_ms = now;
 	out->metrics = r->metrics;
 	out->n = o->docker_ok ? (int)out->plan.n : -1;
@@ -269,7 +269,7 @@ void pass_result_free(struct pass_result *res)
 	if (!res)
 		return;
 	observed_free(&res->obs);
-	plan_memory_free(&res->mem);
+	memory_free(&res->mem);
 	for (size_t i = 0; i < res->n_ctrl; i++)
 		ctrl_state_clear(&res->ctrl[i]);
 	free(res->ctrl);

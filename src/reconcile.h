@@ -26,7 +26,7 @@ struct reconciler {
 	int cancel_fd;           /* see docker_set_cancel_fd; -1 = none */
 	struct observed obs;     /* last observation */
 	bool have_obs;
-	struct plan_memory mem;
+	struct memory mem;
 	/* Containers this reconciler acted upon: their cached inspection is
 	 * stale, so the next pass inspects them again. */
 	char **touched;
@@ -68,7 +68,7 @@ struct pass_input {
 
 struct pass_result {
 	struct observed obs;      /* what was observed (a copy) */
-	struct plan_memory mem;   /* the memory after the pass (a copy) */
+	struct memory mem;   /* the memory after the pass (a copy) */
 	struct plan plan;
 	int n;                    /* actions planned; -1 when Docker failed */
 	unsigned failed;          /* actions that failed */

@@ -3,9 +3,6 @@
 # real Docker: with min_free 0 and every engine busy, only the request brings
 # another engine; its stream spends the demand, and when that stream ends the
 # extra engine goes again (no demand lingers).
-#
-# Expected to fail (XFAIL_TESTS in mk/api.mk) until the planner adds the
-# loop's demand (memory.demand) to busy + min_free; the plan helper's work.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 it_init acexy_demand
 B=32100
