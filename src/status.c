@@ -100,7 +100,10 @@ static void print_engine(FILE *out, const cJSON *e)
 		jstr(e, "container_name", "?"), jstr(e, "host", "?"),
 		jint(e, "port", 0, 0, STATUS_PORT_MAX), p2p,
 		jbool(e, "forwarded") ? " (forwarded)" : "", jstr(e, "health", "unknown"),
-		jint(e, "streams", 0, 0, STATUS_COUNT_MAX));
+		/* "streams" became the list of IDs (issue 8); older daemons
+		 * sent the count there. */
+		jint(e, "stream_count", jint(e, "streams", 0, 0, STATUS_COUNT_MAX), 0,
+		     STATUS_COUNT_MAX));
 }
 
 /* Engines of one VPN ("" = no VPN), visible ones only; returns how many. */
