@@ -64,6 +64,10 @@ struct notify_decl {
 	char *secret;              /* contents of secret_file (HMAC key); never printed */
 };
 
+/* "https://host:port/<redacted>": what dumps, messages and logs show of a
+ * webhook URL, whose path, query or userinfo is usually its secret. */
+const char *config_url_redacted(const char *url, char *buf, size_t len);
+
 struct vpn_decl {
 	char *name;
 	struct src_pos name_pos;

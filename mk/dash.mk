@@ -1,0 +1,16 @@
+# mk/dash.mk - the recent history (GET /events), the dashboard page compiled
+# into the binary (GET /), webhooks (notify[]), and their tests.
+libace_a_SOURCES += \
+	src/history.c src/history.h src/history_view.c src/history_view.h \
+	src/notify.c src/notify_format.c src/notify.h \
+	src/api_dash.c src/web_assets.h
+nodist_libace_a_SOURCES = web/dashboard_html.c
+
+# The page is a file in the tree; its bytes become a C array at build time
+# (od + sed: no tool beyond POSIX, no npm).
+web/dashboard_html.c: $(srcdir)/web/dashboard.html $(srcdir)/web/embed.sh
+	$(AM_V_GEN)$(MKDIR_P) web && \
+	$(SHELL) $(srcdir)/web/embed.sh web_dashboard_html $(srcdir)/web/dashboard.html >$@.tmp && \
+	mv -f $@.tmp $@
+CLEANFILES += web/dashboard_html.c
+EXTRA_DIST += web/dashboard.html web/embed.sh

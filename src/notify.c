@@ -1,0 +1,386 @@
+/* notify.c - webhook delivery on the loop's curl multi: a bounded FIFO, one
+ * transfer per target at a time (in order), exponential back-off per target. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmulti.h"
+#include "evloop.h"
+#include "log.h"
+#include "notify.h"
+#include "util.h"
+
+/* One notify[] entry as configured when its messages were made. */
+struct ntarget {
+	char *url;
+	char redacted[128]; /* what logs show: the URL may hold a token */
+	unsigned events;
+	enum notify_format format;
+	char *secret;
+};
+
+/* Per URL: deliveries go one at a time, in order, and a failing receiver
+ * backs off as a whole (one log line per step, not one per message). */
+struct nhost {
+	char *url;
+	char redacted[128];
+	bool in_flight;
+	unsigned step;      /* failed attempts in a row */
+	int64_t next_ms;    /* monotonic: no attempt before */
+	struct nhost *next;
+};
+
+struct delivery {
+	struct notifier *n;
+	struct nhost *host;
+	char *body;
+	size_t len;
+	struct curl_slist *headers;
+	char event[32];
+	uint64_t seq;
+	unsigned attempts;
+	CURL *easy;         /* while in flight */
+	char errbuf[CURL_ERROR_SIZE];
+	struct delivery *prev, *next;
+};
+
+struct notifier {
+	struct evloop *ev;
+	struct cmulti *cm;
+	struct ev_timer retry;
+	void (*changed)(void *ud);
+	void *ud;
+	char *instance;
+	struct ntarget *targets;
+	size_t n_targets;
+	struct nhost *hosts;
+	struct delivery *head, *tail; /* FIFO, oldest first */
+	struct notify_stats st;
+};
+
+static void ntargets_free(struct notifier *n)
+{
+	for (size_t i = 0; i < n->n_targets; i++) {
+		free(n->targets[i].url);
+		free(n->targets[i].secret);
+	}
+	free(n->targets);
+	n->targets = NULL;
+	n->n_targets = 0;
+}
+
+static struct nhost *host_get(struct notifier *n, const char *url, const char *redacted)
+{
+	for (struct nhost *h = n->hosts; h; h = h->next)
+		if (str_eq(h->url, url))
+			return h;
+	struct nhost *h = xcalloc(1, sizeof *h);
+	h->url = xstrdup(url);
+	sbuf_printf(h->redacted, sizeof h->redacted, "%s", redacted);
+	h->next = n->hosts;
+	n->hosts = h;
+	return h;
+}
+
+static void changed(struct notifier *n)
+{
+	if (n->changed)
+		n->changed(n->ud);
+}
+
+static void unlink_delivery(struct notifier *n, struct delivery *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		n->head = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	else
+		n->tail = d->prev;
+	n->st.queued--;
+}
+
+static void delivery_free(struct notifier *n, struct delivery *d)
+{
+	if (d->easy) {
+		cmulti_remove(n->cm, d->easy);
+		curl_easy_cleanup(d->easy);
+	}
+	curl_slist_free_all(d->headers);
+	free(d->body);
+	free(d);
+}
+
+static size_t discard(char *ptr, size_t size, size_t nm, void *ud)
+{
+	(void)ptr;
+	(void)ud;
+	return size * nm;
+}
+
+static void pump(struct notifier *n);
+
+static int64_t backoff_ms(unsigned step)
+{
+	int64_t ms = NOTIFY_BACKOFF_MIN_MS;
+	for (unsigned i = 1; i < step && ms < NOTIFY_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	return ms > NOTIFY_BACKOFF_MAX_MS ? NOTIFY_BACKOFF_MAX_MS : ms;
+}
+
+static void finished(CURL *easy, CURLcode res, void *ud)
+{
+	struct delivery *d = ud;
+	struct notifier *n = d->n;
+	long code = 0;
+	if (res == CURLE_OK)
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(easy);
+	d->easy = NULL;
+	struct nhost *h = d->host;
+	h->in_flight = false;
+	d->attempts++;
+	if (res == CURLE_OK && code >= 200 && code < 300) {
+		if (h->step)
+			log_info("notify: webhook delivering again", "url", h->redacted,
+				 "after_failures", LOG_INT(h->step));
+		h->step = 0;
+		h->next_ms = 0;
+		n->st.sent++;
+		unlink_delivery(n, d);
+		delivery_free(n, d);
+		changed(n);
+		pump(n);
+		return;
+	}
+	char why[CURL_ERROR_SIZE + 32];
+	if (res != CURLE_OK)
+		sbuf_printf(why, sizeof why, "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror(res));
+	else
+		sbuf_printf(why, sizeof why, "HTTP %ld", code);
+	n->st.failed_attempts++;
+	/* A 4xx other than a timeout or a rate limit will not change by
+	 * itself: the URL or its token is wrong. */
+	bool permanent = res == CURLE_OK && code >= 400 && code < 500 && code != 408 &&
+			 code != 425 && code != 429;
+	h->step++;
+	int64_t wait = backoff_ms(h->step);
+	h->next_ms = now_mono_ms() + wait;
+	if (permanent || d->attempts >= NOTIFY_MAX_ATTEMPTS) {
+		log_warn("notify: webhook failed; event dropped", "url", h->redacted,
+			 "event", d->event, "seq", LOG_INT((long long)d->seq), "error", why,
+			 "attempts", LOG_INT(d->attempts));
+		n->st.dropped_gave_up++;
+		unlink_delivery(n, d);
+		delivery_free(n, d);
+	} else {
+		log_warn("notify: webhook failed; retrying", "url", h->redacted, "event", d->event,
+			 "error", why, "attempt", LOG_INT(d->attempts), "retry_in_ms", LOG_INT(wait));
+	}
+	changed(n);
+	pump(n);
+}
+
+static int start(struct notifier *n, struct delivery *d)
+{
+	CURL *easy = curl_easy_init();
+	if (!easy)
+		return -1;
+	d->errbuf[0] = '\0';
+	curl_easy_setopt(easy, CURLOPT_URL, d->host->url);
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, d->errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS / 2);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	if (cmulti_add(n->cm, easy, finished, d) != 0) {
+		curl_easy_cleanup(easy);
+		return -1;
+	}
+	d->easy = easy;
+	d->host->in_flight = true;
+	return 0;
+}
+
+/* Starts what may start: the oldest message of each receiver that is not
+ * busy or backing off; arms the timer for the earliest back-off. */
+static void pump(struct notifier *n)
+{
+	int64_t now = now_mono_ms();
+	int64_t wake = -1;
+	struct delivery *d = n->head;
+	while (d) {
+		struct delivery *next = d->next;
+		struct nhost *h = d->host;
+		bool first = true; /* the oldest queued for its host? */
+		for (struct delivery *p = d->prev; p && first; p = p->prev)
+			first = p->host != h;
+		if (first && !h->in_flight && !d->easy) {
+			if (h->next_ms > now) {
+				if (wake < 0 || h->next_ms - now < wake)
+					wake = h->next_ms - now;
+			} else if (start(n, d) != 0) {
+				log_warn("notify: cannot start a transfer; event dropped", "url",
+					 h->redacted, "event", d->event);
+				n->st.dropped_gave_up++;
+				unlink_delivery(n, d);
+				delivery_free(n, d);
+			}
+		}
+		d = next;
+	}
+	ev_timer_arm(&n->retry, wake, 0);
+}
+
+static void on_retry(struct ev_timer *t)
+{
+	pump(t->ud);
+}
+
+struct notifier *notify_new(struct evloop *ev, struct cmulti *cm, void (*fn)(void *ud), void *ud)
+{
+	struct notifier *n = xcalloc(1, sizeof *n);
+	n->ev = ev;
+	n->cm = cm;
+	n->changed = fn;
+	n->ud = ud;
+	n->instance = xstrdup("");
+	ev_timer_init(ev, &n->retry, on_retry, n);
+	return n;
+}
+
+void notify_free(struct notifier *n)
+{
+	if (!n)
+		return;
+	while (n->head) {
+		struct delivery *d = n->head;
+		unlink_delivery(n, d);
+		delivery_free(n, d);
+	}
+	while (n->hosts) {
+		struct nhost *h = n->hosts;
+		n->hosts = h->next;
+		free(h->url);
+		free(h);
+	}
+	ntargets_free(n);
+	free(n->instance);
+	ev_timer_close(n->ev, &n->retry);
+	free(n);
+}
+
+void notify_configure(struct notifier *n, const struct config *cfg)
+{
+	ntargets_free(n);
+	free(n->instance);
+	n->instance = xstrdup(cfg->instance ? cfg->instance : "default");
+	n->n_targets = cfg->n_notify;
+	n->targets = xcalloc(cfg->n_notify ? cfg->n_notify : 1, sizeof *n->targets);
+	for (size_t i = 0; i < cfg->n_notify; i++) {
+		const struct notify_decl *d = &cfg->notify[i];
+		struct ntarget *t = &n->targets[i];
+		t->url = xstrdup(d->url);
+		config_url_redacted(d->url, t->redacted, sizeof t->redacted);
+		t->events = d->events;
+		t->format = d->format;
+		t->secret = d->secret ? xstrdup(d->secret) : NULL;
+	}
+}
+
+static void enqueue(struct notifier *n, const struct ntarget *t, const struct hist_entry *e,
+		    unsigned ev)
+{
+	struct notify_msg m;
+	notify_render(t->format, e, ev, n->instance, &m);
+	struct delivery *d = xcalloc(1, sizeof *d);
+	d->n = n;
+	d->host = host_get(n, t->url, t->redacted);
+	d->body = m.body;
+	d->len = m.len;
+	d->seq = e->seq;
+	sbuf_printf(d->event, sizeof d->event, "%s", notify_event_str(ev));
+	char *h = xasprintf("Content-Type: %s", m.content_type);
+	d->headers = curl_slist_append(d->headers, h);
+	free(h);
+	h = xasprintf("X-Ace-Event: %s", d->event);
+	d->headers = curl_slist_append(d->headers, h);
+	free(h);
+	if (t->format == NOTIFY_TEXT) {
+		/* ntfy's headers; other receivers of plain text ignore them. */
+		h = xasprintf("Title: %s", m.title);
+		d->headers = curl_slist_append(d->headers, h);
+		free(h);
+		h = xasprintf("Priority: %s", m.priority);
+		d->headers = curl_slist_append(d->headers, h);
+		free(h);
+		h = xasprintf("Tags: %s", m.tags);
+		d->headers = curl_slist_append(d->headers, h);
+		free(h);
+	}
+	if (t->secret) {
+		char sig[NOTIFY_SIG_LEN];
+		if (notify_signature(t->secret, d->body, d->len, sig) == 0) {
+			h = xasprintf("X-Ace-Signature: %s", sig);
+			d->headers = curl_slist_append(d->headers, h);
+			free(h);
+		}
+	}
+	/* libcurl would add "Expect: 100-continue" to larger bodies and wait
+	 * for an answer many small receivers never send. */
+	d->headers = curl_slist_append(d->headers, "Expect:");
+	m.body = NULL;
+	notify_msg_free(&m);
+
+	/* Bounded: the oldest message not on the wire makes room. */
+	if (n->st.queued >= NOTIFY_QUEUE_MAX) {
+		struct delivery *old = n->head;
+		while (old && old->easy)
+			old = old->next;
+		if (old) {
+			log_warn("notify: queue full; oldest event dropped", "url", old->host->redacted,
+				 "event", old->event);
+			n->st.dropped_full++;
+			unlink_delivery(n, old);
+			delivery_free(n, old);
+		}
+	}
+	d->prev = n->tail;
+	if (n->tail)
+		n->tail->next = d;
+	else
+		n->head = d;
+	n->tail = d;
+	n->st.queued++;
+}
+
+void notify_offer(const struct hist_entry *e, void *ud)
+{
+	struct notifier *n = ud;
+	unsigned ev = notify_event_of(e);
+	if (!ev || !n->n_targets)
+		return;
+	bool any = false;
+	for (size_t i = 0; i < n->n_targets; i++) {
+		if (n->targets[i].events & ev) {
+			enqueue(n, &n->targets[i], e, ev);
+			any = true;
+		}
+	}
+	/* No changed() here: offers come from inside the loop's publication,
+	 * which reads the stats afterwards. */
+	if (any)
+		pump(n);
+}
+
+void notify_get_stats(const struct notifier *n, struct notify_stats *out)
+{
+	*out = n ? n->st : (struct notify_stats){ 0 };
+}
