@@ -14,3 +14,10 @@ web/dashboard_html.c: $(srcdir)/web/dashboard.html $(srcdir)/web/embed.sh
 	mv -f $@.tmp $@
 CLEANFILES += web/dashboard_html.c
 EXTRA_DIST += web/dashboard.html web/embed.sh
+
+check_PROGRAMS += tests/unit/test_history tests/unit/test_notify
+TESTS += tests/unit/test_history tests/unit/test_notify
+tests_unit_test_history_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_history_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_notify_LDADD = $(ACE_LIBS) $(CHECK_LIBS)

@@ -345,8 +345,12 @@ static void enqueue(struct notifier *n, const struct ntarget *t, const struct hi
 		while (old && old->easy)
 			old = old->next;
 		if (old) {
-			log_warn("notify: queue full; oldest event dropped", "url", old->host->redacted,
-				 "event", old->event);
+			/* The first drop of a burst and every 100th: a receiver
+			 * down for hours must not flood the log. */
+			if (n->st.dropped_full % 100 == 0)
+				log_warn("notify: queue full; oldest event dropped", "url",
+					 old->host->redacted, "event", old->event,
+					 "dropped_total", LOG_INT((long long)n->st.dropped_full + 1));
 			n->st.dropped_full++;
 			unlink_delivery(n, old);
 			delivery_free(n, old);
