@@ -21,3 +21,17 @@ tests_unit_test_history_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_history_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_notify_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# The dashboard in headless Chromium (chromedriver, Python's standard
+# library) against real Docker; screenshots land in tests/artefacts/.
+TESTS += tests/integration/scenario_dashboard.sh
+EXTRA_DIST += tests/integration/scenario_dashboard.sh tests/integration/dashboard_browser.py \
+	tests/integration/webdriver.py
+clean-local: clean-dash-artefacts
+clean-dash-artefacts:
+	rm -rf tests/artefacts
+.PHONY: clean-dash-artefacts
+
+# Webhooks against a local stand-in receiver (Python's http.server).
+TESTS += tests/integration/scenario_notify.sh
+EXTRA_DIST += tests/integration/scenario_notify.sh tests/fixtures/notify_receiver.py
