@@ -419,7 +419,8 @@ static void config_engine(struct config *c, const struct conv *root)
 static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 {
 	static const char *const keys[] = {
-		"name", "ports", "max_engines", "host", "api", "api_key_file", "port_forwarding", NULL,
+		"name", "ports", "max_engines", "host", "api", "api_key_file", "api_username",
+		"api_password_file", "port_forwarding", NULL,
 	};
 	bool has_ports = false;
 	validate_keys(cv->map, cv->path, keys, cv->d);
@@ -435,6 +436,8 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 		diags_add(cv->d, DIAG_ERROR, v->api_pos, "%s.api: '%s' is not an http:// or https:// URL",
 			  cv->path, v->api);
 	conv_str(cv, "api_key_file", &v->api_key_file, &v->api_key_file_pos);
+	conv_str(cv, "api_username", &v->api_username, &v->api_username_pos);
+	conv_str(cv, "api_password_file", &v->api_password_file, &v->api_password_file_pos);
 	const char *name = v->name ? v->name : "";
 	if (!v->host)
 		v->host = xstrdup(name);
@@ -643,6 +646,9 @@ void config_clear(struct config *c)
 		free(v->api);
 		free(v->api_key_file);
 		free(v->api_key);
+		free(v->api_username);
+		free(v->api_password_file);
+		free(v->api_password);
 	}
 	free(c->vpns);
 	free(c->network);

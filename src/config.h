@@ -45,6 +45,13 @@ struct vpn_decl {
 	char *api_key_file; /* NULL when absent */
 	struct src_pos api_key_file_pos;
 	char *api_key;      /* contents of api_key_file, trimmed; never printed */
+	/* Gluetun "basic" auth: api_username with api_password_file (the config
+	 * helper owns their parsing; added here so the client can use them). */
+	char *api_username; /* NULL when absent */
+	struct src_pos api_username_pos;
+	char *api_password_file;
+	struct src_pos api_password_file_pos;
+	char *api_password; /* contents of api_password_file, trimmed; never printed */
 	enum pf_mode port_forwarding;
 };
 

@@ -193,15 +193,19 @@ static void copy_ports(struct vpn_obs *v, const struct vpn_obs *p)
 
 /* Asks the control server. On failure the last known ports stay (a timeout
  * must not look like "port lost" and churn the forwarded engine); api_ok
- * tells the planner the answer is not fresh. */
+ * tells the planner the answer is not fresh. "No port yet" (Gluetun answers
+ * port 0 while its VPN reconnects) is an answer: no forwarded port, api_ok.
+ * The public IP is informative: its failure is reported in api_error but
+ * does not make fresh ports stale. */
 static void read_control(struct vpn_obs *v, const struct vpn_decl *decl,
 			 const struct vpn_obs *p, const struct observe_opts *opts,
 			 int64_t now_ms)
 {
 	char *url = decl->api ? xstrdup(decl->api) : xasprintf("http://%s:8000", decl->name);
 	struct gluetun *g = gluetun_new(url, decl->api_key, opts ? opts->gluetun_timeout_ms : 0);
-	char err[256] = "";
+	char err[512] = "";
 	enum gluetun_result r = GLUETUN_OK;
+	gluetun_set_basic_auth(g, decl->api_username, decl->api_password);
 	if (opts && opts->n_gluetun_reads)
 		(*opts->n_gluetun_reads)++;
 	if (decl->port_forwarding != PF_OFF) {
@@ -211,29 +215,29 @@ static void read_control(struct vpn_obs *v, const struct vpn_decl *decl,
 		if (r == GLUETUN_OK) {
 			v->fwd_ports = ports;
 			v->n_fwd_ports = n;
-			v->fwd_port = n ? ports[0] : 0;
+			v->fwd_port = ports[0];
+		} else if (r == GLUETUN_NO_PORT) {
+			r = GLUETUN_OK;
 		}
 	}
+	v->api_ok = r == GLUETUN_OK;
 	if (r == GLUETUN_OK) {
 		char *ip;
-		r = gluetun_public_ip(g, &ip, err, sizeof(err));
-		if (r == GLUETUN_OK)
+		if (gluetun_public_ip(g, &ip, err, sizeof(err)) == GLUETUN_OK)
 			v->public_ip = ip;
-	}
-	if (r != GLUETUN_OK) {
-		v->api_ok = false;
+		else
+			v->api_error = xstrdup(err);
+	} else {
 		v->api_error = xstrdup(err);
-		if (p && !v->n_fwd_ports && p->n_fwd_ports) {
+		if (p && p->n_fwd_ports) {
 			v->fwd_port = p->fwd_port;
 			v->n_fwd_ports = p->n_fwd_ports;
 			v->fwd_ports = xcalloc(p->n_fwd_ports, sizeof(int));
 			memcpy(v->fwd_ports, p->fwd_ports, p->n_fwd_ports * sizeof(int));
 		}
-		if (p && !v->public_ip)
-			v->public_ip = dup_or_null(p->public_ip);
-	} else {
-		v->api_ok = true;
 	}
+	if (p && !v->public_ip)
+		v->public_ip = dup_or_null(p->public_ip);
 	v->ports_read_ms = now_ms;
 	gluetun_free(g);
 	free(url);

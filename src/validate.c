@@ -286,6 +286,19 @@ void validate_config(struct config *c, const char *basedir, struct diags *d)
 		sbuf_printf(what, sizeof what, "vpns[%zu].api_key_file", i);
 		if (v->api_key_file)
 			v->api_key = validate_secret(v->api_key_file, v->api_key_file_pos, what, basedir, d);
+		sbuf_printf(what, sizeof what, "vpns[%zu].api_password_file", i);
+		if (v->api_password_file)
+			v->api_password = validate_secret(v->api_password_file, v->api_password_file_pos,
+							  what, basedir, d);
+		/* A Gluetun role has one auth method. */
+		if (v->api_key_file && (v->api_username || v->api_password_file))
+			diags_add(d, DIAG_ERROR, v->api_key_file_pos,
+				  "vpns[%zu]: api_key_file and api_username/api_password_file are "
+				  "exclusive (a Gluetun role uses one auth method)", i);
+		else if (!v->api_username != !v->api_password_file)
+			diags_add(d, DIAG_ERROR,
+				  v->api_username ? v->api_username_pos : v->api_password_file_pos,
+				  "vpns[%zu]: api_username and api_password_file go together", i);
 	}
 	if (c->api.api_key_file)
 		c->api.api_key = validate_secret(c->api.api_key_file, c->api.api_key_file_pos,
