@@ -278,30 +278,31 @@ static enum gluetun_result get(struct gluetun *g, const char *path, long *status
  * no role allows (internal/server/middlewares/auth/middleware.go), so the
  * message names everything that must agree: the config.toml role (method +
  * path, as Gluetun spells routes) and the orchestrator.yaml key. */
-static void unauthorized(const struct gluetun *g, const char *routes, char *err, size_t errlen)
+static void unauthorized(const struct gluetun *g, long status, const char *routes, char *err,
+			 size_t errlen)
 {
 	if (!g->key_header && !g->username)
 		sbuf_printf(err, errlen,
-			    "unauthorized (HTTP 401): give Gluetun's config.toml a [[roles]] entry whose "
+			    "unauthorized (HTTP %ld): give Gluetun's config.toml a [[roles]] entry whose "
 			    "routes include %s with auth = \"apikey\" (then set this VPN's api_key_file) "
-			    "or auth = \"basic\" (then set api_username and api_password_file)", routes);
+			    "or auth = \"basic\" (then set api_username and api_password_file)", status, routes);
 	else if (g->key_header && g->username)
 		sbuf_printf(err, errlen,
-			    "unauthorized (HTTP 401): Gluetun refused both the X-API-Key (api_key_file) "
+			    "unauthorized (HTTP %ld): Gluetun refused both the X-API-Key (api_key_file) "
 			    "and the basic credentials (api_username, api_password_file): its config.toml "
-			    "needs a role with one of them whose routes include %s", routes);
+			    "needs a role with one of them whose routes include %s", status, routes);
 	else if (g->key_header)
 		sbuf_printf(err, errlen,
-			    "unauthorized (HTTP 401): Gluetun refused the X-API-Key from api_key_file: its "
+			    "unauthorized (HTTP %ld): Gluetun refused the X-API-Key from api_key_file: its "
 			    "config.toml needs a role with auth = \"apikey\", that key, and routes "
-			    "including %s%s", routes,
+			    "including %s%s", status, routes,
 			    g->basic_challenge ? "; that route asks for basic auth: set api_username and "
 						 "api_password_file instead" : "");
 	else
 		sbuf_printf(err, errlen,
-			    "unauthorized (HTTP 401): Gluetun refused the basic credentials (api_username, "
+			    "unauthorized (HTTP %ld): Gluetun refused the basic credentials (api_username, "
 			    "api_password_file): its config.toml needs a role with auth = \"basic\", them, "
-			    "and routes including %s", routes);
+			    "and routes including %s", status, routes);
 }
 
 static bool fallback_status(long st)
@@ -314,7 +315,7 @@ static bool fallback_status(long st)
 enum gluetun_result gluetun_forwarded_ports(struct gluetun *g, int **ports, size_t *n,
 					    char *err, size_t errlen)
 {
-	long st_new, st_old;
+	long st_new = 0, st_old = 0;
 	char e_new[256] = "", e_old[256] = "";
 	*ports = NULL;
 	*n = 0;
@@ -335,7 +336,7 @@ enum gluetun_result gluetun_forwarded_ports(struct gluetun *g, int **ports, size
 		}
 	}
 	if (r == GLUETUN_UNAUTHORIZED) {
-		unauthorized(g, ROUTES_PORTS, err, errlen);
+		unauthorized(g, st_new == 401 || st_new == 403 ? st_new : st_old, ROUTES_PORTS, err, errlen);
 		return r;
 	}
 	if (r != GLUETUN_OK) {
@@ -357,7 +358,7 @@ enum gluetun_result gluetun_public_ip(struct gluetun *g, char **ip, char *err, s
 	g->deadline_ms = now_mono_ms() + g->timeout_ms;
 	enum gluetun_result r = get(g, "/v1/publicip/ip", &st, err, errlen);
 	if (r == GLUETUN_UNAUTHORIZED)
-		unauthorized(g, ROUTES_PUBLIC_IP, err, errlen);
+		unauthorized(g, st, ROUTES_PUBLIC_IP, err, errlen);
 	if (r != GLUETUN_OK)
 		return r;
 	char msg[96];
