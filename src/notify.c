@@ -151,7 +151,7 @@ static void finished(CURL *easy, CURLcode res, void *ud)
 		unlink_delivery(n, d);
 		delivery_free(n, d);
 		changed(n);
-		pump(n);
+		ev_timer_soon(&n->retry, 0);
 		return;
 	}
 	char why[CURL_ERROR_SIZE + 32];
@@ -179,7 +179,7 @@ static void finished(CURL *easy, CURLcode res, void *ud)
 			 "error", why, "attempt", LOG_INT(d->attempts), "retry_in_ms", LOG_INT(wait));
 	}
 	changed(n);
-	pump(n);
+	ev_timer_soon(&n->retry, 0);
 }
 
 static int start(struct notifier *n, struct delivery *d)
@@ -378,10 +378,13 @@ void notify_offer(const struct hist_entry *e, void *ud)
 			any = true;
 		}
 	}
-	/* No changed() here: offers come from inside the loop's publication,
-	 * which reads the stats afterwards. */
+	/* Started from the loop, not from here: an offer can come from inside
+	 * a callback of a transfer on the same curl multi (a Docker event read
+	 * from the events stream), where curl refuses new handles
+	 * (CURLM_RECURSIVE_API_CALL). No changed() either: offers come from
+	 * inside the loop's publication, which reads the stats afterwards. */
 	if (any)
-		pump(n);
+		ev_timer_soon(&n->retry, 0);
 }
 
 void notify_get_stats(const struct notifier *n, struct notify_stats *out)

@@ -137,6 +137,8 @@ def main():
            "latest events show the VPN going unavailable")
         ok(b.execute_async(WAIT_TEXT, "#engines td", "hidden", 5000, timeout_ms=8000),
            "its engines show as hidden, with the reason")
+        # Tall enough for the whole page (WebDriver shoots the viewport).
+        b.set_window(1280, 1700)
         b.screenshot(os.path.join(a.out, "dashboard-desktop.png"))
 
         # A phone: one column, nothing wider than the screen.

@@ -418,6 +418,55 @@ START_TEST(delivery_4xx_dropped_for_good)
 }
 END_TEST
 
+/* A Docker event arrives inside a write callback of the events stream,
+ * a transfer on the same multi: the offer made there must still go out. */
+struct inside {
+	struct harness *h;
+	int offered;
+};
+static size_t offer_inside(char *p, size_t size, size_t nm, void *ud)
+{
+	struct inside *in = ud;
+	(void)p;
+	if (!in->offered++) {
+		struct hist_entry e = entry(HIST_VPN_UNAVAILABLE, "from a callback", NULL);
+		notify_offer(&e, in->h->n);
+	}
+	return size * nm;
+}
+static void get_done(CURL *easy, CURLcode res, void *ud)
+{
+	(void)res;
+	(void)ud;
+	curl_easy_cleanup(easy);
+}
+
+START_TEST(offer_from_inside_a_transfer_callback)
+{
+	struct receiver r;
+	rx_start(&r);
+	struct harness h;
+	char *url = xasprintf("http://127.0.0.1:%d/hook", r.port);
+	harness_start(&h, url, NOTIFY_JSON, NULL, NOTIFY_ALL_EVENTS);
+	struct inside in = { &h, 0 };
+	CURL *easy = curl_easy_init();
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, offer_inside);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &in);
+	ck_assert_int_eq(cmulti_add(h.cm, easy, get_done, NULL), 0);
+	struct want w = { &r, &h, 2 }; /* the GET, then the webhook */
+	ck_assert(run_until(&h, got_n, &w, 5000));
+	struct notify_stats st;
+	notify_get_stats(h.n, &st);
+	ck_assert_int_eq(in.offered, 1);
+	ck_assert_uint_eq(st.sent, 1);
+	ck_assert_uint_eq(st.dropped_gave_up, 0);
+	harness_stop(&h);
+	rx_stop(&r);
+	free(url);
+}
+END_TEST
+
 START_TEST(queue_bounded_oldest_dropped)
 {
 	/* Nothing listens on the port: every attempt fails, the queue fills. */
@@ -449,6 +498,7 @@ static Suite *suite(void)
 	tcase_add_test(t, delivery_signed_in_order);
 	tcase_add_test(t, delivery_retries_after_500_in_order);
 	tcase_add_test(t, delivery_4xx_dropped_for_good);
+	tcase_add_test(t, offer_from_inside_a_transfer_callback);
 	tcase_add_test(t, queue_bounded_oldest_dropped);
 	suite_add_tcase(s, t);
 	return s;
