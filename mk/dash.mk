@@ -13,7 +13,7 @@ web/dashboard_html.c: $(srcdir)/web/dashboard.html $(srcdir)/web/embed.sh
 	$(SHELL) $(srcdir)/web/embed.sh web_dashboard_html $(srcdir)/web/dashboard.html >$@.tmp && \
 	mv -f $@.tmp $@
 CLEANFILES += web/dashboard_html.c
-EXTRA_DIST += web/dashboard.html web/embed.sh
+EXTRA_DIST += web/dashboard.html web/embed.sh doc/dashboard.png
 
 check_PROGRAMS += tests/unit/test_history tests/unit/test_notify
 TESTS += tests/unit/test_history tests/unit/test_notify

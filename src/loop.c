@@ -483,6 +483,9 @@ static void pass_done(void *arg, bool ran)
 	}
 	take_memory(l, &res->mem);
 	sync_streams(l);
+	/* The VPN states the pass acted on come before its actions. */
+	if (l->have_view && !l->failed)
+		history_view_diff(&l->hview, &l->hist, cfg_of(l), &l->view, now_wall_ms());
 	history_actions(l, res);
 	if (l->have_plan)
 		plan_free(&l->plan);

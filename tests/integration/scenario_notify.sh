@@ -65,7 +65,7 @@ check "vpn_up delivered to ntfy" wait_for 10 rx --path /ntfy-topic --event vpn_u
 # A forwarded-port change.
 set_fwd_port $((B + 91)) 40999
 check "port_changed delivered with the new port" wait_for 30 rx --path /hook --event port_changed --contains '"to_port":40999' --status 200
-check "port_changed says the old port" rx --path /hook --event port_changed --contains '"from_port":40322'
+check "port_changed says the old port" cond "rx --path /hook --event port_changed --contains '\"from_port\":40322' >/dev/null"
 check "port_changed signed" signed_ok "$(rx --path /hook --event port_changed | head -n 1)"
 check "ntfy target not sent port_changed (its events filter)" cond "! rx --path /ntfy-topic --event port_changed"
 
