@@ -134,6 +134,7 @@ struct loop {
 	bool have_view;
 	int64_t view_ms;
 	bool failed;              /* the latest pass could not observe Docker */
+	int64_t failed_since_ms;  /* wall clock of the first failed pass */
 	char *docker_error;
 	struct memory mem;   /* the pass's memory + the loop's probes/streams */
 	struct plan plan;
@@ -188,24 +189,33 @@ static void cfg_put(struct cfgref *r)
 
 /* ---- publishing ---- */
 
-static bool view_stale(const struct loop *l, const char **why)
+/* Whether the view is the last good one rather than a fresh one, why, and
+ * since when (wall clock): api.stale_grace counts from the moment Docker
+ * was found failing or a pass became overdue, not from the observation,
+ * which a slow Docker may already have made old. */
+static bool view_stale(const struct loop *l, const char **why, int64_t *since_ms)
 {
 	if (l->failed) {
 		*why = l->docker_error;
+		*since_ms = l->failed_since_ms;
 		return true;
 	}
-	if (l->in_flight && now_mono_ms() - l->pass_started_mono > OVERDUE_MS) {
+	int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+	if (l->in_flight && late > 0) {
 		*why = "docker is slow: the current pass has been running for over 15s";
+		*since_ms = now_wall_ms() - late;
 		return true;
 	}
 	*why = NULL;
+	*since_ms = 0;
 	return false;
 }
 
 static void publish(struct loop *l)
 {
 	const char *why;
-	bool stale = view_stale(l, &why);
+	int64_t stale_since;
+	bool stale = view_stale(l, &why, &stale_since);
 	struct snap_metrics m = l->pass_metrics;
 	m.reloads_ok = l->reloads_ok;
 	m.reloads_failed = l->reloads_failed;
@@ -232,6 +242,7 @@ static void publish(struct loop *l)
 		.plan = l->have_plan ? &l->plan : NULL,
 		.observed_ms = l->view_ms,
 		.stale = stale,
+		.stale_since_ms = stale_since,
 		.docker_error = why ? why : l->docker_error,
 		.now_ms = now_wall_ms(),
 		.metrics = m,
@@ -475,6 +486,10 @@ static void pass_done(void *arg, bool ran)
 					       .error = res->obs.docker_error };
 			history_add(&l->hist, &hn, now_wall_ms(), "docker unreachable%s",
 				    l->have_view ? "; serving the last good view" : "");
+			/* An overdue pass that now failed was stale since it
+			 * became overdue. */
+			int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+			l->failed_since_ms = now_wall_ms() - (late > 0 ? late : 0);
 		}
 		l->failed = true;
 		free(l->docker_error);
@@ -1106,7 +1121,8 @@ static void on_tick(struct ev_timer *t)
 	pass_soon(l, 0);
 	ctrl_poll(l);
 	const char *why;
-	if (l->in_flight && view_stale(l, &why))
+	int64_t since;
+	if (l->in_flight && view_stale(l, &why, &since))
 		publish(l); /* the view just became stale: say so */
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;

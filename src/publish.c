@@ -96,7 +96,7 @@ struct snapshot *publish_build(const struct publish_view *v)
 	s->observed_ms = v->obs ? v->observed_ms : 0;
 	/* Past the grace, the last good view no longer vouches for anything. */
 	bool expired = s->stale && (c->api.stale_grace_ms <= 0 ||
-				    s->built_ms - v->observed_ms > c->api.stale_grace_ms);
+				    s->built_ms - v->stale_since_ms > c->api.stale_grace_ms);
 
 	cJSON *cj = config_to_json(c);
 	s->config_json = cJSON_PrintUnformatted(cj);
