@@ -35,3 +35,11 @@ clean-dash-artefacts:
 # Webhooks against a local stand-in receiver (Python's http.server).
 TESTS += tests/integration/scenario_notify.sh
 EXTRA_DIST += tests/integration/scenario_notify.sh tests/fixtures/notify_receiver.py
+
+# GET / and GET /events through the HTTP server.
+check_PROGRAMS += tests/unit/test_api_dash
+TESTS += tests/unit/test_api_dash
+tests_unit_test_api_dash_SOURCES = tests/unit/test_api_dash.c tests/unit/api_fixture.c \
+	tests/unit/api_fixture.h tests/unit/api_client.c tests/unit/api_client.h
+tests_unit_test_api_dash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_api_dash_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
