@@ -44,6 +44,15 @@ struct delivery {
 	struct delivery *prev, *next;
 };
 
+/* A failing action is retried with back-off (rule 9) and fails again the
+ * same way: one message per object and error within NOTIFY_REPEAT_MS. */
+#define NOTIFY_REPEAT_MS (10 * 60 * 1000)
+#define NOTIFY_REPEAT_SLOTS 64
+struct nrepeat {
+	uint64_t key;
+	int64_t at_ms; /* monotonic; 0 = free */
+};
+
 struct notifier {
 	struct evloop *ev;
 	struct cmulti *cm;
@@ -56,6 +65,7 @@ struct notifier {
 	struct nhost *hosts;
 	struct delivery *head, *tail; /* FIFO, oldest first */
 	struct notify_stats st;
+	struct nrepeat repeat[NOTIFY_REPEAT_SLOTS];
 };
 
 static void ntargets_free(struct notifier *n)
@@ -365,12 +375,38 @@ static void enqueue(struct notifier *n, const struct ntarget *t, const struct hi
 	n->st.queued++;
 }
 
+/* True when the same action failure (object and error) was offered within
+ * NOTIFY_REPEAT_MS; remembers this one either way. */
+static bool repeated(struct notifier *n, const struct hist_entry *e)
+{
+	const char *obj = e->object ? e->object : "";
+	uint64_t k = fnv1a64(FNV1A64_INIT, obj, strlen(obj) + 1);
+	k = fnv1a64(k, e->error ? e->error : "", e->error ? strlen(e->error) : 0);
+	int64_t now = now_mono_ms();
+	struct nrepeat *oldest = &n->repeat[0];
+	for (size_t i = 0; i < NOTIFY_REPEAT_SLOTS; i++) {
+		struct nrepeat *r = &n->repeat[i];
+		if (r->at_ms && r->key == k && now - r->at_ms < NOTIFY_REPEAT_MS)
+			return true;
+		if (r->at_ms < oldest->at_ms)
+			oldest = r;
+	}
+	oldest->key = k;
+	oldest->at_ms = now;
+	return false;
+}
+
 void notify_offer(const struct hist_entry *e, void *ud)
 {
 	struct notifier *n = ud;
 	unsigned ev = notify_event_of(e);
 	if (!ev || !n->n_targets)
 		return;
+	if (ev == NOTIFY_ACTION_FAILED && repeated(n, e)) {
+		log_debug("notify: same failure sent less than 10 min ago; not sent again",
+			  "object", e->object, "seq", LOG_INT((long long)e->seq));
+		return;
+	}
 	bool any = false;
 	for (size_t i = 0; i < n->n_targets; i++) {
 		if (n->targets[i].events & ev) {

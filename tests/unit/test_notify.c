@@ -467,13 +467,43 @@ START_TEST(offer_from_inside_a_transfer_callback)
 }
 END_TEST
 
+START_TEST(action_failure_sent_once_per_streak)
+{
+	/* A create failing on every back-off step is one message, not one per
+	 * attempt; another object or another error is news. */
+	struct harness h;
+	harness_start(&h, "http://127.0.0.1:9/", NOTIFY_JSON, NULL, NOTIFY_ALL_EVENTS);
+	struct hist_entry e = entry(HIST_ACTION_FAILED, "create x failed", "HTTP 409: name taken");
+	e.object = (char *)"acestream-19000";
+	notify_offer(&e, h.n);
+	notify_offer(&e, h.n);
+	notify_offer(&e, h.n);
+	struct notify_stats st;
+	notify_get_stats(h.n, &st);
+	ck_assert_uint_eq(st.queued, 1);
+	e.object = (char *)"acestream-19001";
+	notify_offer(&e, h.n);
+	e.error = (char *)"HTTP 500: no space left";
+	notify_offer(&e, h.n);
+	notify_get_stats(h.n, &st);
+	ck_assert_uint_eq(st.queued, 3);
+	/* Other events are never held back. */
+	struct hist_entry d = entry(HIST_VPN_UNAVAILABLE, "down", NULL);
+	notify_offer(&d, h.n);
+	notify_offer(&d, h.n);
+	notify_get_stats(h.n, &st);
+	ck_assert_uint_eq(st.queued, 5);
+	harness_stop(&h);
+}
+END_TEST
+
 START_TEST(queue_bounded_oldest_dropped)
 {
 	/* Nothing listens on the port: every attempt fails, the queue fills. */
 	struct harness h;
 	harness_start(&h, "http://127.0.0.1:9/", NOTIFY_JSON, NULL, NOTIFY_ALL_EVENTS);
 	for (int i = 0; i < NOTIFY_QUEUE_MAX + 10; i++)
-		offer(&h, HIST_ACTION_FAILED, (uint64_t)i + 1, "failed");
+		offer(&h, HIST_VPN_UNAVAILABLE, (uint64_t)i + 1, "down");
 	struct notify_stats st;
 	notify_get_stats(h.n, &st);
 	ck_assert_uint_eq(st.queued, NOTIFY_QUEUE_MAX);
@@ -499,6 +529,7 @@ static Suite *suite(void)
 	tcase_add_test(t, delivery_retries_after_500_in_order);
 	tcase_add_test(t, delivery_4xx_dropped_for_good);
 	tcase_add_test(t, offer_from_inside_a_transfer_callback);
+	tcase_add_test(t, action_failure_sent_once_per_streak);
 	tcase_add_test(t, queue_bounded_oldest_dropped);
 	suite_add_tcase(s, t);
 	return s;
