@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "service.h"
 #include "streams.h"
 #include "util.h"
 #include "watch.h"
@@ -40,6 +41,7 @@ enum {
 	TAG_STREAMS,
 	TAG_PROBE_TICK,
 	TAG_PROBE_TIMER,
+	TAG_WATCHDOG,
 	TAG_CURL_BASE = 1000,         /* + fd: the Docker events stream */
 	TAG_PROBE_BASE = 1 << 30,     /* + fd: engine probes */
 };
@@ -69,6 +71,9 @@ struct loop {
 	int probe_timer_fd; /* curl's timer for the probes */
 	struct plan last_plan;
 	bool have_plan;
+	/* service: systemd notifications (sd_notify) and the watchdog ping. */
+	struct service svc;
+	int watchdog_fd;
 };
 
 static int timer_new(void)
@@ -210,7 +215,9 @@ static void events_close(struct loop *l)
 
 static void publish(struct loop *l)
 {
-	snapshot_publish(&l->store, publish_build(l->r, l->have_plan ? &l->last_plan : NULL));
+	struct snapshot *s = publish_build(l->r, l->have_plan ? &l->last_plan : NULL);
+	service_status(&l->svc, s); /* service: systemd STATUS= line */
+	snapshot_publish(&l->store, s);
 }
 
 /* Stream counts live in the registry the API thread writes; the planner
@@ -395,13 +402,16 @@ static void handle_signal(struct loop *l)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading config", "file", l->r->config_path);
+			service_reloading(&l->svc); /* service: systemctl reload waits for READY */
 			reload(l, true);
+			service_ready(&l->svc);
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping; engines keep running", "signal",
 				 si.ssi_signo == SIGTERM ? "TERM" : "INT");
 			l->stop = true;
+			service_stopping(&l->svc); /* service */
 			break;
 		}
 	}
@@ -429,6 +439,7 @@ int loop_run(struct reconciler *r)
 {
 	struct loop l = { .r = r };
 	char err[256];
+	service_init(&l.svc); /* service: reads WATCHDOG_USEC */
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -475,12 +486,19 @@ int loop_run(struct reconciler *r)
 	ep_add(&l, l.streams_fd, EPOLLIN, TAG_STREAMS);
 	ep_add(&l, l.probe_tick_fd, EPOLLIN, TAG_PROBE_TICK);
 	ep_add(&l, l.probe_timer_fd, EPOLLIN, TAG_PROBE_TIMER);
+	/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
+	l.watchdog_fd = timer_new();
+	ep_add(&l, l.watchdog_fd, EPOLLIN, TAG_WATCHDOG);
+	int64_t wd = service_watchdog_interval_ms(&l.svc);
+	if (wd > 0)
+		timer_arm(l.watchdog_fd, wd, wd);
 
 	log_info("daemon started", "config", r->config_path, "instance", r->cfg->instance,
 		 "docker", r->cfg->docker_host, "vpns", LOG_INT(r->cfg->n_vpns));
 	events_open(&l);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
+	service_ready(&l.svc); /* service: the API listens, the config is in force */
 
 	while (!l.stop) {
 		struct epoll_event evs[32];
@@ -535,6 +553,10 @@ int loop_run(struct reconciler *r)
 				timer_ack(l.probe_timer_fd);
 				probe_on_timeout(l.probe);
 				break;
+			case TAG_WATCHDOG:
+				timer_ack(l.watchdog_fd);
+				service_watchdog(&l.svc); /* service */
+				break;
 			default: {
 				int what = 0;
 				if (evs[i].events & EPOLLIN)
@@ -577,6 +599,8 @@ int loop_run(struct reconciler *r)
 	close(l.curl_timer_fd);
 	close(l.events_retry_fd);
 	close(l.sig_fd);
+	close(l.watchdog_fd);
+	service_destroy(&l.svc);
 	close(l.ep);
 	return 0;
 }
