@@ -30,7 +30,8 @@ man/orchestrator.yaml.5: $(srcdir)/man/orchestrator.yaml.5.in
 systemd/ace-orchestrator.service: $(srcdir)/systemd/ace-orchestrator.service.in
 
 # ---- man pages ----
-man_MANS = man/ace-orchestrator.8 man/orchestrator.yaml.5
+# nodist: generated here with this build's paths (their .in are distributed).
+nodist_man_MANS = man/ace-orchestrator.8 man/orchestrator.yaml.5
 
 # ---- systemd unit and the user it runs as ----
 if HAVE_SYSTEMD_UNITDIR
@@ -90,19 +91,21 @@ composegluetundir = $(composedir)/gluetun
 dist_composegluetun_DATA = examples/compose/gluetun/config.toml
 
 # ---- container image ----
-EXTRA_DIST += Dockerfile .dockerignore scripts/build-image
+EXTRA_DIST += Dockerfile .dockerignore scripts/build-image tests/systemd/Dockerfile
 
 # ---- tests ----
 # install.sh: `make install DESTDIR=...` gives exactly the expected files;
 # the unit passes systemd-analyze verify. man.sh: both pages render without
 # a warning and orchestrator.yaml(5) documents what doc/configuration.md does.
 # notify.sh: the daemon's sd_notify messages. compose.sh: the compose files
-# with stand-ins, under Docker.
+# with stand-ins, under Docker. systemd_unit.sh: configure --prefix=/usr,
+# make install and systemctl start under a real systemd, in a container.
 SHIP_TESTS = \
 	tests/install.sh \
 	tests/man.sh \
 	tests/integration/notify.sh \
-	tests/integration/compose.sh
+	tests/integration/compose.sh \
+	tests/integration/systemd_unit.sh
 TESTS += $(SHIP_TESTS)
 EXTRA_DIST += $(SHIP_TESTS) tests/man_keys.py tests/integration/notify_listen.py
 

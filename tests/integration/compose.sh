@@ -33,11 +33,13 @@ compose_down() {
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
 	(cd "$d" && docker-compose -p "$p" -f "$f" -f override.yml down -v --remove-orphans) >/dev/null 2>&1
 }
+# Keeps the script's exit status for it_cleanup, which reads it from $?.
 ship_cleanup() {
+	rc=$?
 	for entry in $projects; do
 		compose_down $(echo "$entry" | tr ':' ' ')
 	done
-	it_cleanup
+	(exit $rc); it_cleanup
 }
 trap ship_cleanup EXIT
 
@@ -125,16 +127,36 @@ engines_after_vpn() {
 	done
 }
 
-# run_variant VARIANT BASE MIN RESTART_SERVICE
+# ports_free LO HI: no listening TCP socket on the host in LO..HI.
+ports_free() {
+	! ss -Htln | awk '{print $4}' | sed 's/.*://' | awk -v lo="$1" -v hi="$2" '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'
+}
+
+# run_variant VARIANT "BASES" MIN RESTART_SERVICE: the first base whose block
+# (BASE..BASE+99) is free. Docker hands out ephemeral host ports (32768 and
+# up) to other tests' `-p ::PORT`, so a block can be taken meanwhile: a
+# failed `up` for that reason moves to the next base.
 run_variant() {
-	prepare "$1" "$2" || return
-	min=$3 svc=$4
-	t0=$(date +%s)
-	if (cd "$dir" && docker-compose -p "$proj" -f "$file" -f override.yml up -d) >"$it_dir/$1-up.log" 2>&1; then
-		ok "$1: docker-compose up -d"
-	else
+	min=$3 svc=$4 dir=""
+	for b in $2; do
+		ports_free "$b" $((b + 99)) || { it_log "$1: ports $b-$((b + 99)) busy, next block"; continue; }
+		rm -rf "$it_dir/$1"
+		prepare "$1" "$b" || return
+		t0=$(date +%s)
+		if (cd "$dir" && docker-compose -p "$proj" -f "$file" -f override.yml up -d) >"$it_dir/$1-up.log" 2>&1; then
+			ok "$1: docker-compose up -d (ports $b-$((b + 99)))"
+			break
+		fi
+		if grep -qE 'address already in use|port is already allocated' "$it_dir/$1-up.log"; then
+			it_log "$1: a port of $b-$((b + 99)) was taken meanwhile: next block"
+			compose_down "$proj" "$dir" "$file"
+			projects=$(echo "$projects" | sed "s| $proj:[^ ]*||")
+			dir=""
+			continue
+		fi
 		not_ok "$1: docker-compose up failed"; cat "$it_dir/$1-up.log"; return
-	fi
+	done
+	[ -n "$dir" ] || { not_ok "$1: no free block of ports among $2"; return; }
 	check "$1: /engines lists $min engines (daemon in its container, engines behind the VPNs)" \
 		wait_for 120 listed_at_least "$min"
 	it_log "$1: converged in $(( $(date +%s) - t0 ))s"
@@ -166,5 +188,5 @@ run_variant() {
 	it_log "$1: torn down in $(( $(date +%s) - t0 ))s"
 }
 
-run_variant single-vpn 34000 2 gluetun
-run_variant redundant 34100 4 gluetun1
+run_variant single-vpn "34000 34200 34400" 2 gluetun
+run_variant redundant "34100 34300 34700" 4 gluetun1
