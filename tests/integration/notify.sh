@@ -29,6 +29,13 @@ trap 'exit 130' INT TERM
 sock=$tmp/notify.sock log=$tmp/notify.log dlog=$tmp/daemon.log
 : >"$log"
 
+# A free port for the API in 34990-34999 (Docker hands other tests ephemeral
+# host ports from 32768 up).
+port=""
+for p in 34990 34991 34992 34993 34994 34995 34996 34997 34998 34999; do
+	ss -Htln | awk '{print $4}' | grep -q ":$p\$" || { port=$p; break; }
+done
+[ -n "$port" ] || { echo "FAIL: no free port in 34990-34999"; exit 1; }
 cat >"$tmp/orchestrator.yaml" <<EOF2
 version: 1
 instance: it-ship-notify-$$
@@ -39,7 +46,7 @@ engine:
 replicas: {min: 1, max: 2, min_free: 0}
 ports: 34980-34984
 api:
-  listen: 127.0.0.1:34990
+  listen: 127.0.0.1:$port
 EOF2
 
 "$PYTHON3" "$top_srcdir/tests/integration/notify_listen.py" "$sock" "$log" 60 &
@@ -56,7 +63,7 @@ count() { grep -c "$1" "$log"; }
 
 if ! grep -q 'define HAVE_LIBSYSTEMD 1' "$top_builddir/config-auto.h"; then
 	# Built without libsystemd: nothing may be sent, and the daemon runs.
-	wait_for 10 curl -fsS http://127.0.0.1:34990/healthz
+	wait_for 10 curl -fsS http://127.0.0.1:$port/healthz
 	sleep 1
 	if [ ! -s "$log" ]; then ok "without libsystemd nothing is sent"; else not_ok "sent: $(cat "$log")"; fi
 	kill -TERM "$daemon"; wait "$daemon"
@@ -65,7 +72,7 @@ if ! grep -q 'define HAVE_LIBSYSTEMD 1' "$top_builddir/config-auto.h"; then
 fi
 
 if wait_for 20 has '^READY=1$'; then ok "READY=1 once the daemon is up"; else not_ok "no READY=1"; fi
-if curl -fsS http://127.0.0.1:34990/healthz >/dev/null 2>&1; then
+if curl -fsS http://127.0.0.1:$port/healthz >/dev/null 2>&1; then
 	ok "the API answers when READY=1 has been sent"
 else
 	not_ok "READY=1 sent before the API answers"
