@@ -30,8 +30,7 @@ endif
 
 # `make bench` builds the API benchmark server; bench/run-api-bench.sh runs
 # it under wrk. Never part of `make check`: timings are not pass/fail.
-# Set with "=": Makefile.am does not declare EXTRA_PROGRAMS.
-EXTRA_PROGRAMS = bench/api_bench
+EXTRA_PROGRAMS += bench/api_bench
 bench_api_bench_SOURCES = bench/api_bench.c tests/unit/api_fixture.c tests/unit/api_fixture.h
 bench_api_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 bench_api_bench_LDADD = $(ACE_LIBS)

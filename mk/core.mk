@@ -17,7 +17,15 @@ tests_unit_test_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_watch_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 
 # The reconcile pass, apply and the daemon loop (issue 4).
-libace_a_SOURCES += src/reconcile.c src/reconcile.h src/apply.c src/apply.h src/loop.c src/loop.h
+libace_a_SOURCES += src/reconcile.c src/reconcile.h src/apply.c src/apply.h src/loop.c src/loop.h \
+	src/evloop.c src/evloop.h src/cmulti.c src/cmulti.h src/bgpool.c src/bgpool.h \
+	src/ctrl.c src/ctrl.h
 
 # What the loop feeds the HTTP API: snapshots, stream registry, engine probes.
 libace_a_SOURCES += src/publish.c src/publish.h src/streams.c src/streams.h src/probe.c src/probe.h
+
+# The reactor, the background pool and the curl-multi adapter.
+check_PROGRAMS += tests/unit/test_evloop
+TESTS += tests/unit/test_evloop
+tests_unit_test_evloop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_evloop_LDADD = $(ACE_LIBS) $(CHECK_LIBS)

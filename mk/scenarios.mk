@@ -11,6 +11,8 @@ SCENARIOS = \
 	tests/integration/scenario_kill9.sh \
 	tests/integration/scenario_foreign.sh \
 	tests/integration/scenario_api.sh \
-	tests/integration/scenario_novpn.sh
+	tests/integration/scenario_novpn.sh \
+	tests/integration/scenario_dockerd_restart.sh \
+	tests/integration/scenario_apply_vpn_restart.sh
 TESTS += $(SCENARIOS)
-EXTRA_DIST += $(SCENARIOS) tests/integration/lib.sh
+EXTRA_DIST += $(SCENARIOS) tests/integration/lib.sh tests/integration/dockerd2.sh

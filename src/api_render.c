@@ -138,6 +138,13 @@ static cJSON *vpn_obj(const struct snap_vpn *v)
 	return o;
 }
 
+/* Docker failed on the latest pass: what is shown is the last good view. */
+static void add_stale(cJSON *o, const struct snapshot *s)
+{
+	cJSON_AddBoolToObject(o, "stale", s->stale);
+	add_time_or_null(o, "observed_at", s->observed_ms);
+}
+
 cJSON *api_render_vpn_status(const struct snapshot *s)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -151,6 +158,7 @@ cJSON *api_render_vpn_status(const struct snapshot *s)
 	cJSON *a = cJSON_AddArrayToObject(o, "vpns");
 	for (size_t i = 0; i < s->n_vpns; i++)
 		cJSON_AddItemToArray(a, vpn_obj(&s->vpns[i]));
+	add_stale(o, s);
 	return o;
 }
 
@@ -187,6 +195,8 @@ cJSON *api_render_readyz(const struct snapshot *s, bool *ready)
 	cJSON_AddStringToObject(o, "status", *ready ? "ok" : "not ready");
 	if (reason)
 		cJSON_AddStringToObject(o, "reason", reason);
+	if (s)
+		add_stale(o, s);
 	free(owned);
 	return o;
 }

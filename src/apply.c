@@ -128,6 +128,7 @@ static void execute(const struct config *cfg, struct docker *d, const struct act
 
 struct pool {
 	const struct config *cfg;
+	int cancel_fd;
 	const struct plan *p;
 	struct apply_result *results;
 	const size_t *todo;
@@ -141,6 +142,8 @@ static void *worker(void *arg)
 	struct pool *pool = arg;
 	struct docker_err e = { 0 };
 	struct docker *d = docker_new(pool->cfg->docker_host, &e);
+	if (d)
+		docker_set_cancel_fd(d, pool->cancel_fd);
 	for (;;) {
 		pthread_mutex_lock(&pool->mu);
 		size_t k = pool->next < pool->n_todo ? pool->todo[pool->next++] : SIZE_MAX;
@@ -159,12 +162,12 @@ static void *worker(void *arg)
 }
 
 /* Runs the listed actions on up to APPLY_MAX_PARALLEL workers. */
-static void run_batch(const struct config *cfg, const struct plan *p,
+static void run_batch(const struct config *cfg, int cancel_fd, const struct plan *p,
 		      struct apply_result *results, const size_t *todo, size_t n)
 {
 	if (!n)
 		return;
-	struct pool pool = { cfg, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct pool pool = { cfg, cancel_fd, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
 	size_t nw = n < APPLY_MAX_PARALLEL ? n : APPLY_MAX_PARALLEL;
 	pthread_t th[APPLY_MAX_PARALLEL];
 	size_t started = 0;
@@ -193,7 +196,7 @@ static bool prerequisites_ok(const struct plan *p, const struct apply_result *re
 }
 
 static void record(const struct config *cfg, const struct action *a, const struct apply_result *r,
-		   struct plan_memory *mem, int64_t now_ms)
+		   struct memory *mem, int64_t now_ms)
 {
 	const char *key = plan_backoff_key(a);
 	const char *target = a->name ? a->name : (a->id ? a->id : "?");
@@ -201,9 +204,9 @@ static void record(const struct config *cfg, const struct action *a, const struc
 		log_info("action done", "action", action_kind_str(a->kind), "container", target,
 			 "vpn", a->vpn, "reason", a->reason);
 		if (mem) {
-			plan_memory_backoff_clear(mem, key);
+			memory_backoff_clear(mem, key);
 			if (a->kind == ACT_RESTART_VPN)
-				plan_memory_vpn_restarted(mem, cfg, a->name, now_ms);
+				memory_vpn_restarted(mem, cfg, a->name, now_ms);
 		}
 		return;
 	}
@@ -214,19 +217,20 @@ static void record(const struct config *cfg, const struct action *a, const struc
 	}
 	int64_t wait = BACKOFF_MIN_MS;
 	if (mem) {
-		wait = plan_memory_backoff_fail(mem, key, now_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, r->error);
+		wait = memory_backoff_fail(mem, key, now_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS, r->error);
 		if (r->name_conflict)
-			plan_memory_backoff_name_taken(mem, key);
+			memory_backoff_name_taken(mem, key);
 		/* A VPN restart that failed still counts for its own back-off. */
 		if (a->kind == ACT_RESTART_VPN)
-			plan_memory_vpn_restarted(mem, cfg, a->name, now_ms);
+			memory_vpn_restarted(mem, cfg, a->name, now_ms);
 	}
 	log_error("action failed", "action", action_kind_str(a->kind), "container", target,
 		  "vpn", a->vpn, "error", r->error, "retry_in_ms", LOG_INT(wait));
 }
 
-void apply_run(const struct config *cfg, const struct plan *p, struct plan_memory *mem,
-	       int64_t now_ms, struct apply_result *results, struct apply_stats *stats)
+void apply_run(const struct config *cfg, const struct plan *p, struct memory *mem,
+	       int64_t now_ms, int cancel_fd, struct apply_result *results,
+	       struct apply_stats *stats)
 {
 	memset(stats, 0, sizeof *stats);
 	if (!p->n)
@@ -248,7 +252,7 @@ void apply_run(const struct config *cfg, const struct plan *p, struct plan_memor
 			}
 			todo[n++] = i;
 		}
-		run_batch(cfg, p, results, todo, n);
+		run_batch(cfg, cancel_fd, p, results, todo, n);
 	}
 	free(todo);
 	for (size_t i = 0; i < p->n; i++) {

@@ -38,9 +38,10 @@ struct apply_stats {
  * each one is logged with the object and the reason. When mem is given,
  * failed objects are put in back-off (doubling from 2 s up to 5 min, keyed as
  * plan.h says) and succeeded ones cleared; VPN restarts are recorded.
+ * cancel_fd: Docker calls give up once it is readable (-1: never).
  */
 void apply_run(const struct config *cfg, const struct plan *p,
-	       struct plan_memory *mem, int64_t now_ms,
+	       struct memory *mem, int64_t now_ms, int cancel_fd,
 	       struct apply_result *results, struct apply_stats *stats);
 
 #endif

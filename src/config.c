@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,67 +14,6 @@
 
 /* Larger than any sane config; keeps a mistaken `-c /dev/zero` bounded. */
 #define CONFIG_MAX_BYTES (4u << 20)
-
-/* ---- diagnostics ---- */
-
-void diags_add(struct diags *d, enum diag_level lvl, struct src_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-	grow(&d->v, &d->cap, d->n + 1, sizeof *d->v);
-	va_start(ap, fmt);
-	d->v[d->n++] = (struct diag){ .level = lvl, .pos = pos, .msg = xvasprintf(fmt, ap) };
-	va_end(ap);
-}
-
-size_t diags_errors(const struct diags *d)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < d->n; i++)
-		n += d->v[i].level == DIAG_ERROR;
-	return n;
-}
-
-static int diags_cmp(const void *pa, const void *pb)
-{
-	const struct diag *a = *(const struct diag *const *)pa;
-	const struct diag *b = *(const struct diag *const *)pb;
-	if (a->pos.line != b->pos.line)
-		return a->pos.line < b->pos.line ? -1 : 1;
-	if (a->pos.col != b->pos.col)
-		return a->pos.col < b->pos.col ? -1 : 1;
-	/* Same position: keep the order they were found in (qsort is not stable). */
-	return a < b ? -1 : a > b;
-}
-
-void diags_print(const struct diags *d, const char *file, FILE *out)
-{
-	if (!d->n)
-		return;
-	const struct diag **sorted = xcalloc(d->n, sizeof *sorted);
-	for (size_t i = 0; i < d->n; i++)
-		sorted[i] = &d->v[i];
-	qsort(sorted, d->n, sizeof *sorted, diags_cmp);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag *g = sorted[i];
-		const char *lvl = g->level == DIAG_ERROR ? "error" : "warning";
-		/* Position 0 means "the file as a whole" (e.g. it cannot be read). */
-		if (g->pos.line > 0)
-			fprintf(out, "%s:%d:%d: %s: %s\n", file, g->pos.line, g->pos.col, lvl, g->msg);
-		else
-			fprintf(out, "%s: %s: %s\n", file, lvl, g->msg);
-	}
-	free(sorted);
-}
-
-void diags_free(struct diags *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].msg);
-	free(d->v);
-	*d = (struct diags){ 0 };
-}
 
 const char *pf_mode_str(enum pf_mode m)
 {
@@ -89,213 +27,6 @@ const char *pf_mode_str(enum pf_mode m)
 const char *config_default_path(void)
 {
 	return SYSCONFDIR "/ace-orchestrator/orchestrator.yaml";
-}
-
-/* ---- typed getters: each reports its own type error at the value ---- */
-
-struct conv {
-	struct diags *d;
-	const struct ynode *map; /* the mapping being read */
-	const char *path;        /* its dotted location, "" at the top */
-};
-
-/* Full dotted name of key in the current mapping, for messages. */
-static const char *conv_name(const struct conv *cv, const char *key, char *buf, size_t len)
-{
-	if (*cv->path)
-		sbuf_printf(buf, len, "%s.%s", cv->path, key);
-	else
-		sbuf_printf(buf, len, "%s", key);
-	return buf;
-}
-
-static void conv_type_error(const struct conv *cv, const char *key, const struct ynode *v,
-			    const char *want)
-{
-	char name[128];
-	diags_add(cv->d, DIAG_ERROR, v->pos, "%s: expected %s, got %s",
-		  conv_name(cv, key, name, sizeof name), want, ytree_kind_str(v));
-}
-
-/* Returns the scalar text of key, or NULL when absent or of another type. */
-static const struct ynode *conv_scalar(const struct conv *cv, const char *key, const char *want,
-				       bool any_scalar)
-{
-	const struct ynode *v = ytree_get(cv->map, key);
-	if (!v)
-		return NULL;
-	bool ok = v->kind == YN_SCALAR && v->type != YS_NULL &&
-		  (any_scalar || v->type == YS_STR);
-	if (!ok) {
-		conv_type_error(cv, key, v, want);
-		return NULL;
-	}
-	return v;
-}
-
-static void conv_str(const struct conv *cv, const char *key, char **out, struct src_pos *pos)
-{
-	char name[128];
-	const struct ynode *v = conv_scalar(cv, key, "a string", false);
-	if (!v)
-		return;
-	/* No string key of the format means anything when empty (names,
-	 * addresses, paths): an empty one is a mistake, not a default. */
-	if (!*v->str) {
-		diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must not be empty",
-			  conv_name(cv, key, name, sizeof name));
-		return;
-	}
-	free(*out);
-	*out = xstrdup(v->str);
-	if (pos)
-		*pos = v->pos;
-}
-
-static bool conv_llong(const struct conv *cv, const char *key, long long min, long long max,
-		       long long *out, struct src_pos *pos)
-{
-	char name[128];
-	const struct ynode *v = ytree_get(cv->map, key);
-	long long n;
-	if (!v)
-		return false;
-	if (v->kind != YN_SCALAR || v->type != YS_INT) {
-		conv_type_error(cv, key, v, "an integer");
-		return false;
-	}
-	conv_name(cv, key, name, sizeof name);
-	if (!parse_int(v->str, LLONG_MIN, LLONG_MAX, &n) || n < min || n > max) {
-		if (min == 0 && v->str[0] == '-')
-			diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must not be negative, got %s",
-				  name, v->str);
-		else if (max == INT_MAX)
-			diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must be at least %lld, got %s",
-				  name, min, v->str);
-		else
-			diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must be between %lld and %lld, got %s",
-				  name, min, max, v->str);
-		return false;
-	}
-	*out = n;
-	if (pos)
-		*pos = v->pos;
-	return true;
-}
-
-static void conv_int(const struct conv *cv, const char *key, int min, int max, int *out,
-		     struct src_pos *pos)
-{
-	long long n;
-	if (conv_llong(cv, key, min, max, &n, pos))
-		*out = (int)n;
-}
-
-static void conv_bool(const struct conv *cv, const char *key, bool *out)
-{
-	const struct ynode *v = ytree_get(cv->map, key);
-	if (!v)
-		return;
-	if (v->kind != YN_SCALAR || v->type != YS_BOOL) {
-		conv_type_error(cv, key, v, "a boolean (true or false)");
-		return;
-	}
-	*out = v->str[0] == 't' || v->str[0] == 'T';
-}
-
-/* Durations and sizes: a string with a unit, or a bare integer. */
-static void conv_unit(const struct conv *cv, const char *key, int64_t *out, bool positive,
-		      int (*parse)(const char *, int64_t *, char *, size_t))
-{
-	char name[128], err[160];
-	int64_t n;
-	const struct ynode *v = conv_scalar(cv, key, "a string or an integer", true);
-	if (!v)
-		return;
-	conv_name(cv, key, name, sizeof name);
-	if (v->type != YS_STR && v->type != YS_INT) {
-		conv_type_error(cv, key, v, "a string or an integer");
-		return;
-	}
-	if (parse(v->str, &n, err, sizeof err) != 0) {
-		diags_add(cv->d, DIAG_ERROR, v->pos, "%s: %s", name, err);
-		return;
-	}
-	if (positive && n == 0) {
-		diags_add(cv->d, DIAG_ERROR, v->pos, "%s: must be greater than 0", name);
-		return;
-	}
-	*out = n;
-}
-
-static void conv_range(const struct conv *cv, const char *key, struct port_range *out,
-		       struct src_pos *pos, bool *present)
-{
-	char name[128], err[160];
-	const struct ynode *v = conv_scalar(cv, key, "a port range string (LO-HI)", true);
-	if (!v)
-		return;
-	*present = true;
-	*pos = v->pos;
-	if (v->type != YS_STR && v->type != YS_INT) {
-		conv_type_error(cv, key, v, "a port range string (LO-HI)");
-		return;
-	}
-	if (range_parse(v->str, out, err, sizeof err) != 0)
-		diags_add(cv->d, DIAG_ERROR, v->pos, "%s: %s", conv_name(cv, key, name, sizeof name), err);
-}
-
-/* A nested mapping or sequence; null counts as empty, absent as NULL. */
-static const struct ynode *conv_child(const struct conv *cv, const char *key, enum ynode_kind kind)
-{
-	const struct ynode *v = ytree_get(cv->map, key);
-	if (!v || (v->kind == YN_SCALAR && v->type == YS_NULL))
-		return NULL;
-	if (v->kind != kind) {
-		conv_type_error(cv, key, v, kind == YN_MAP ? "a mapping" : "a sequence");
-		return NULL;
-	}
-	return v;
-}
-
-static void conv_required(const struct conv *cv, const char *key)
-{
-	if (ytree_has(cv->map, key))
-		return;
-	if (*cv->path)
-		diags_add(cv->d, DIAG_ERROR, cv->map->pos, "missing required key '%s' in %s",
-			  key, cv->path);
-	else
-		diags_add(cv->d, DIAG_ERROR, cv->map->pos, "missing required key '%s'", key);
-}
-
-/* engine.env / engine.labels: string -> scalar. Numbers and booleans are
- * taken as written, as Compose does, since `P2P_PORT: 8621` is natural. */
-static void conv_kvs(const struct conv *cv, const char *key, struct kv **out, size_t *n,
-		     bool labels)
-{
-	const struct ynode *m = conv_child(cv, key, YN_MAP);
-	char path[128];
-	if (!m)
-		return;
-	conv_name(cv, key, path, sizeof path);
-	struct conv sub = { cv->d, m, path };
-	*out = xcalloc(m->n, sizeof **out);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct ypair *p = &m->pairs[i];
-		if (p->dup || p->val->alias)
-			continue;
-		if (labels && str_startswith(p->key->str, "acestream.")) {
-			diags_add(cv->d, DIAG_ERROR, p->key->pos,
-				  "%s: label '%s' is in the reserved acestream.* namespace",
-				  path, p->key->str);
-			continue;
-		}
-		if (!conv_scalar(&sub, p->key->str, "a string", true))
-			continue;
-		(*out)[*n] = (struct kv){ xstrdup(p->key->str), xstrdup(p->val->str), p->val->pos };
-		(*n)++;
-	}
 }
 
 /* "HOST:PORT" or "[V6]:PORT" with a port in 1..65535. */
@@ -314,10 +45,6 @@ static bool config_listen_ok(const char *s)
 
 void config_set_defaults(struct config *c)
 {
-	static const struct kv env[] = {
-		{ "CONF", "--http-port={http_port}\n--https-port={https_port}\n--bind-all", { 0, 0 } },
-		{ "P2P_PORT", "{p2p_port}", { 0, 0 } },
-	};
 	c->instance = xstrdup("default");
 	c->engine.name_prefix = xstrdup("acestream");
 	c->engine.https_port_base = 45000;
@@ -326,10 +53,7 @@ void config_set_defaults(struct config *c)
 	c->engine.health_interval_ms = 10000;
 	c->engine.health_failures = 3;
 	c->engine.stop_timeout_ms = 10000;
-	c->engine.env = xcalloc(ARRAY_LEN(env), sizeof *c->engine.env);
-	for (size_t i = 0; i < ARRAY_LEN(env); i++)
-		c->engine.env[i] = (struct kv){ xstrdup(env[i].key), xstrdup(env[i].val), { 0, 0 } };
-	c->engine.n_env = ARRAY_LEN(env);
+	config_preset_apply(&c->engine, PRESET_KRINKUTO11);
 	c->replicas.min = 2;
 	c->replicas.max = 20;
 	c->replicas.min_free = 1;
@@ -340,6 +64,14 @@ void config_set_defaults(struct config *c)
 	c->health.vpn_restart_backoff_max_ms = 600000;
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");
+	c->docker_resync_interval_ms = 60000;
+	c->health.failover_after_ms = 15000;
+	c->health.recover_after_ms = 15000;
+	c->api.stale_grace_ms = 120000;
+	c->api.per_ip_limit = 32;
+	c->streams.max_per_engine = 64;
+	c->streams.max_total = 10000;
+	c->streams.ttl_ms = 12 * 3600 * 1000;
 }
 
 static void kvs_free(struct kv *v, size_t n)
@@ -351,11 +83,107 @@ static void kvs_free(struct kv *v, size_t n)
 	free(v);
 }
 
+/* engine.preset: the preset's env and argv are the base the rest of the
+ * engine section is laid over, so it is read first. */
+static void config_engine_preset(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *v = conv_scalar(cv, "preset", "a string", false);
+	enum engine_preset p;
+	if (!v)
+		return;
+	if (!config_preset_parse(v->str, &p)) {
+		const char *hint = NULL;
+		/* Upstream's names carry an architecture (krinkuto11-amd64). */
+		for (int i = 0; i <= PRESET_CUSTOM; i++) {
+			const char *name = engine_preset_str((enum engine_preset)i);
+			if (validate_distance(v->str, name, 2) <= 2 ||
+			    (str_startswith(v->str, name) && v->str[strlen(name)] == '-'))
+				hint = name;
+		}
+		if (hint)
+			diags_add(cv->d, DIAG_ERROR, v->pos, "engine.preset: unknown preset '%s'; "
+				  "did you mean `%s`? (one of %s)", v->str, hint, config_preset_names());
+		else
+			diags_add(cv->d, DIAG_ERROR, v->pos, "engine.preset: unknown preset '%s' "
+				  "(one of %s)", v->str, config_preset_names());
+		return;
+	}
+	config_preset_apply(e, p);
+	e->preset_pos = v->pos;
+}
+
+/* engine.env is merged over the preset's env key by key; `KEY: ~` removes
+ * a key of the preset. Numbers and booleans are taken as written, as
+ * Compose does, since `P2P_PORT: 8621` is natural. */
+static void config_engine_env(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *m = conv_child(cv, "env", YN_MAP);
+	if (!m)
+		return;
+	struct conv sub = { cv->d, m, "engine.env", cv->c };
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ypair *p = &m->pairs[i];
+		if (p->dup || p->val->alias)
+			continue;
+		/* Docker passes env as "KEY=VALUE" strings. */
+		if (!*p->key->str || strchr(p->key->str, '=')) {
+			diags_add(cv->d, DIAG_ERROR, p->key->pos, "engine.env: '%s' is not a variable "
+				  "name (empty or with '=')", p->key->str);
+			continue;
+		}
+		if (p->val->kind == YN_SCALAR && p->val->type == YS_NULL) {
+			if (!config_env_unset(e, p->key->str, p->val->pos))
+				diags_add(cv->d, DIAG_WARNING, p->val->pos, "engine.env.%s: null removes "
+					  "a variable of the preset, but preset '%s' sets no %s",
+					  p->key->str, engine_preset_str(e->preset), p->key->str);
+			continue;
+		}
+		if (!conv_scalar(&sub, p->key->str, "a string (or ~ to remove it)", true))
+			continue;
+		config_env_set(e, p->key->str, p->val->str, p->val->pos);
+	}
+}
+
+/* engine.command, when present (even empty), replaces the preset's argv:
+ * `command: []` is how to run the image's own CMD under an argv preset. */
+static void config_engine_command(const struct conv *cv)
+{
+	struct engine_decl *e = &cv->c->engine;
+	const struct ynode *v = ytree_get(cv->map, "command");
+	if (!v)
+		return;
+	if (!(v->kind == YN_SCALAR && v->type == YS_NULL) && v->kind != YN_SEQ) {
+		conv_type_error(cv, "command", v, "a sequence");
+		return;
+	}
+	for (size_t i = 0; i < e->n_command; i++)
+		free(e->command[i].s);
+	free(e->command);
+	e->command = NULL;
+	e->n_command = 0;
+	if (v->kind != YN_SEQ || v->n == 0)
+		return;
+	e->command = xcalloc(v->n, sizeof *e->command);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->items[i];
+		if (it->alias)
+			continue;
+		if (it->kind != YN_SCALAR || it->type == YS_NULL) {
+			diags_add(cv->d, DIAG_ERROR, it->pos, "engine.command[%zu]: expected a string, "
+				  "got %s", i, ytree_kind_str(it));
+			continue;
+		}
+		e->command[e->n_command++] = (struct pstr){ xstrdup(it->str), it->pos };
+	}
+}
+
 static void config_engine(struct config *c, const struct conv *root)
 {
 	static const char *const keys[] = {
-		"image", "name_prefix", "https_port_base", "p2p_port_base", "env", "command",
-		"labels", "memory_limit", "health", "stop_timeout", NULL,
+		"image", "preset", "name_prefix", "https_port_base", "p2p_port_base", "env",
+		"command", "labels", "memory_limit", "health", "stop_timeout", NULL,
 	};
 	static const char *const health_keys[] = { "path", "interval", "failures", NULL };
 	struct engine_decl *e = &c->engine;
@@ -369,7 +197,7 @@ static void config_engine(struct config *c, const struct conv *root)
 			conv_required(root, "engine");
 		return;
 	}
-	struct conv cv = { root->d, m, "engine" };
+	struct conv cv = { root->d, m, "engine", c };
 	validate_keys(m, "engine", keys, root->d);
 	conv_required(&cv, "image");
 	conv_str(&cv, "image", &e->image, &e->image_pos);
@@ -380,35 +208,15 @@ static void config_engine(struct config *c, const struct conv *root)
 			  "Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", e->name_prefix);
 	conv_int(&cv, "https_port_base", 1, 65535, &e->https_port_base, &e->https_port_base_pos);
 	conv_int(&cv, "p2p_port_base", 1, 65535, &e->p2p_port_base, &e->p2p_port_base_pos);
-	if (ytree_get(m, "env")) {
-		/* A declared env replaces the default one entirely. */
-		kvs_free(e->env, e->n_env);
-		e->env = NULL;
-		e->n_env = 0;
-		conv_kvs(&cv, "env", &e->env, &e->n_env, false);
-	}
+	config_engine_preset(&cv);
+	config_engine_env(&cv);
 	conv_kvs(&cv, "labels", &e->labels, &e->n_labels, true);
-	const struct ynode *cmd = conv_child(&cv, "command", YN_SEQ);
-	if (cmd) {
-		e->command = xcalloc(cmd->n, sizeof *e->command);
-		for (size_t i = 0; i < cmd->n; i++) {
-			const struct ynode *it = cmd->items[i];
-			if (it->alias)
-				continue;
-			if (it->kind != YN_SCALAR || it->type == YS_NULL) {
-				diags_add(root->d, DIAG_ERROR, it->pos,
-					  "engine.command[%zu]: expected a string, got %s", i,
-					  ytree_kind_str(it));
-				continue;
-			}
-			e->command[e->n_command++] = (struct pstr){ xstrdup(it->str), it->pos };
-		}
-	}
+	config_engine_command(&cv);
 	conv_unit(&cv, "memory_limit", &e->memory_limit, false, size_parse);
 	conv_unit(&cv, "stop_timeout", &e->stop_timeout_ms, false, duration_parse);
 	const struct ynode *h = conv_child(&cv, "health", YN_MAP);
 	if (h) {
-		struct conv hc = { root->d, h, "engine.health" };
+		struct conv hc = { root->d, h, "engine.health", c };
 		validate_keys(h, "engine.health", health_keys, root->d);
 		conv_str(&hc, "path", &e->health_path, NULL);
 		conv_unit(&hc, "interval", &e->health_interval_ms, true, duration_parse);
@@ -419,7 +227,8 @@ static void config_engine(struct config *c, const struct conv *root)
 static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 {
 	static const char *const keys[] = {
-		"name", "ports", "max_engines", "host", "api", "api_key_file", "port_forwarding", NULL,
+		"name", "ports", "max_engines", "host", "api", "api_key_file", "api_username",
+		"api_password_file", "port_forwarding", NULL,
 	};
 	bool has_ports = false;
 	validate_keys(cv->map, cv->path, keys, cv->d);
@@ -435,6 +244,8 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 		diags_add(cv->d, DIAG_ERROR, v->api_pos, "%s.api: '%s' is not an http:// or https:// URL",
 			  cv->path, v->api);
 	conv_str(cv, "api_key_file", &v->api_key_file, &v->api_key_file_pos);
+	conv_str(cv, "api_username", &v->api_username, &v->api_username_pos);
+	conv_str(cv, "api_password_file", &v->api_password_file, &v->api_password_file_pos);
 	const char *name = v->name ? v->name : "";
 	if (!v->host)
 		v->host = xstrdup(name);
@@ -459,15 +270,19 @@ static void config_sections(struct config *c, const struct conv *cv)
 {
 	static const char *const keys[] = {
 		"version", "instance", "docker", "engine", "replicas", "vpns", "ports",
-		"network", "health", "api", NULL,
+		"network", "health", "api", "streams", "notify", NULL,
 	};
-	static const char *const docker_keys[] = { "host", NULL };
+	static const char *const docker_keys[] = { "host", "resync_interval", NULL };
 	static const char *const replica_keys[] = { "min", "max", "min_free", NULL };
 	static const char *const health_keys[] = {
 		"vpn_check_interval", "port_check_interval", "vpn_restart_after",
-		"vpn_restart_backoff_max", "restart_engines_on_reconnect", NULL,
+		"vpn_restart_backoff_max", "restart_engines_on_reconnect", "failover_after",
+		"recover_after", NULL,
 	};
-	static const char *const api_keys[] = { "listen", "api_key_file", NULL };
+	static const char *const api_keys[] = {
+		"listen", "api_key_file", "stale_grace", "per_ip_limit", NULL,
+	};
+	static const char *const streams_keys[] = { "max_per_engine", "max_total", "ttl", NULL };
 	const struct ynode *m;
 	long long version;
 
@@ -481,7 +296,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 	}
 	conv_str(cv, "instance", &c->instance, NULL);
 	if ((m = conv_child(cv, "docker", YN_MAP))) {
-		struct conv sub = { cv->d, m, "docker" };
+		struct conv sub = { cv->d, m, "docker", cv->c };
 		validate_keys(m, "docker", docker_keys, cv->d);
 		struct src_pos hpos = { 0, 0 };
 		conv_str(&sub, "host", &c->docker_host, &hpos);
@@ -489,10 +304,11 @@ static void config_sections(struct config *c, const struct conv *cv)
 		    !str_startswith(c->docker_host, "tcp://") && !str_startswith(c->docker_host, "http://"))
 			diags_add(cv->d, DIAG_ERROR, hpos, "docker.host: '%s' must start with unix://, "
 				  "tcp:// or http://", c->docker_host);
+		conv_unit(&sub, "resync_interval", &c->docker_resync_interval_ms, false, duration_parse);
 	}
 	config_engine(c, cv);
 	if ((m = conv_child(cv, "replicas", YN_MAP))) {
-		struct conv sub = { cv->d, m, "replicas" };
+		struct conv sub = { cv->d, m, "replicas", cv->c };
 		validate_keys(m, "replicas", replica_keys, cv->d);
 		conv_int(&sub, "min", 0, INT_MAX, &c->replicas.min, &c->replicas.min_pos);
 		conv_int(&sub, "max", 0, INT_MAX, &c->replicas.max, &c->replicas.max_pos);
@@ -511,7 +327,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 					  path, ytree_kind_str(it));
 				continue;
 			}
-			struct conv sub = { cv->d, it, path };
+			struct conv sub = { cv->d, it, path, cv->c };
 			config_vpn(&c->vpns[c->n_vpns++], &sub);
 		}
 	}
@@ -522,7 +338,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 	}
 	conv_str(cv, "network", &c->network, NULL);
 	if ((m = conv_child(cv, "health", YN_MAP))) {
-		struct conv sub = { cv->d, m, "health" };
+		struct conv sub = { cv->d, m, "health", cv->c };
 		validate_keys(m, "health", health_keys, cv->d);
 		conv_unit(&sub, "vpn_check_interval", &c->health.vpn_check_interval_ms, true, duration_parse);
 		conv_unit(&sub, "port_check_interval", &c->health.port_check_interval_ms, true, duration_parse);
@@ -530,17 +346,31 @@ static void config_sections(struct config *c, const struct conv *cv)
 		conv_unit(&sub, "vpn_restart_backoff_max", &c->health.vpn_restart_backoff_max_ms, true,
 			  duration_parse);
 		conv_bool(&sub, "restart_engines_on_reconnect", &c->health.restart_engines_on_reconnect);
+		conv_unit(&sub, "failover_after", &c->health.failover_after_ms, false, duration_parse);
+		conv_unit(&sub, "recover_after", &c->health.recover_after_ms, false, duration_parse);
 	}
 	if ((m = conv_child(cv, "api", YN_MAP))) {
-		struct conv sub = { cv->d, m, "api" };
+		struct conv sub = { cv->d, m, "api", cv->c };
 		validate_keys(m, "api", api_keys, cv->d);
 		struct src_pos lpos = { 0, 0 };
 		conv_str(&sub, "listen", &c->api.listen, &lpos);
 		if (lpos.line && !config_listen_ok(c->api.listen))
 			diags_add(cv->d, DIAG_ERROR, lpos, "api.listen: '%s' is not HOST:PORT "
 				  "(e.g. 127.0.0.1:8000 or [::1]:8000)", c->api.listen);
+		else
+			c->api.listen_pos = lpos;
 		conv_str(&sub, "api_key_file", &c->api.api_key_file, &c->api.api_key_file_pos);
+		conv_unit(&sub, "stale_grace", &c->api.stale_grace_ms, false, duration_parse);
+		conv_int(&sub, "per_ip_limit", 1, INT_MAX, &c->api.per_ip_limit, NULL);
 	}
+	if ((m = conv_child(cv, "streams", YN_MAP))) {
+		struct conv sub = { cv->d, m, "streams", cv->c };
+		validate_keys(m, "streams", streams_keys, cv->d);
+		conv_int(&sub, "max_per_engine", 1, INT_MAX, &c->streams.max_per_engine, NULL);
+		conv_int(&sub, "max_total", 1, INT_MAX, &c->streams.max_total, NULL);
+		conv_unit(&sub, "ttl", &c->streams.ttl_ms, false, duration_parse);
+	}
+	config_notify(cv);
 }
 
 /* ---- load / free ---- */
@@ -571,7 +401,7 @@ struct config *config_load_buffer(const char *buf, size_t len, const char *name,
 			  ytree_kind_str(root));
 		goto fail;
 	}
-	struct conv cv = { d, root, "" };
+	struct conv cv = { d, root, "", c };
 	config_sections(c, &cv);
 	if (!c->docker_host) {
 		/* DOCKER_HOST only fills in for an absent docker.host: the file
@@ -631,6 +461,7 @@ void config_clear(struct config *c)
 	free(c->engine.image);
 	free(c->engine.name_prefix);
 	kvs_free(c->engine.env, c->engine.n_env);
+	kvs_free(c->engine.env_unset, c->engine.n_env_unset);
 	for (size_t i = 0; i < c->engine.n_command; i++)
 		free(c->engine.command[i].s);
 	free(c->engine.command);
@@ -643,8 +474,17 @@ void config_clear(struct config *c)
 		free(v->api);
 		free(v->api_key_file);
 		free(v->api_key);
+		free(v->api_username);
+		free(v->api_password_file);
+		free(v->api_password);
 	}
 	free(c->vpns);
+	for (size_t i = 0; i < c->n_notify; i++) {
+		free(c->notify[i].url);
+		free(c->notify[i].secret_file);
+		free(c->notify[i].secret);
+	}
+	free(c->notify);
 	free(c->network);
 	free(c->api.listen);
 	free(c->api.api_key_file);

@@ -8,13 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diag.h"
 #include "range.h"
-
-/* 1-based line and column of a YAML node; 0/0 when the value is a default. */
-struct src_pos {
-	int line;
-	int col;
-};
 
 /* A key/value pair from a YAML mapping (engine.env, engine.labels). */
 struct kv {
@@ -32,6 +27,43 @@ struct pstr {
 enum pf_mode { PF_AUTO = 0, PF_ON, PF_OFF };
 const char *pf_mode_str(enum pf_mode m);
 
+/* engine.preset: the env/argv contract of an engine image (upstream called
+ * them "engine variants"); see config_preset.c for where each comes from. */
+enum engine_preset {
+	PRESET_KRINKUTO11 = 0, /* ghcr.io/krinkuto11/acestream-http-proxy (default) */
+	PRESET_JOPSIS_AMD64,   /* jopsis/acestream:x64, ACESTREAM_ARGS */
+	PRESET_JOPSIS_ARM32,   /* jopsis/acestream:arm32-*, argv */
+	PRESET_JOPSIS_ARM64,   /* jopsis/acestream:arm64-*, argv */
+	PRESET_CUSTOM,         /* no default env or argv */
+};
+const char *engine_preset_str(enum engine_preset p);
+
+/* notify[].events: what a webhook is sent for (bits). */
+enum notify_event {
+	NOTIFY_VPN_DOWN = 1u << 0,
+	NOTIFY_VPN_UP = 1u << 1,
+	NOTIFY_PORT_CHANGED = 1u << 2,
+	NOTIFY_ACTION_FAILED = 1u << 3,
+	NOTIFY_CONFIG_ERROR = 1u << 4,
+};
+#define NOTIFY_ALL_EVENTS 0x1fu
+/* Name of one event bit ("vpn_down", ...); NULL for anything else. */
+const char *notify_event_str(unsigned ev);
+
+enum notify_format { NOTIFY_JSON = 0, NOTIFY_TEXT, NOTIFY_GOTIFY, NOTIFY_SLACK, NOTIFY_DISCORD };
+const char *notify_format_str(enum notify_format f);
+
+/* One notify[] webhook (issue 10); the sender lives elsewhere. */
+struct notify_decl {
+	char *url;                 /* http(s)://...; may hold a token: never printed whole */
+	struct src_pos url_pos;
+	unsigned events;           /* NOTIFY_* bits; default NOTIFY_ALL_EVENTS */
+	enum notify_format format; /* default NOTIFY_JSON */
+	char *secret_file;         /* NULL when absent */
+	struct src_pos secret_file_pos;
+	char *secret;              /* contents of secret_file (HMAC key); never printed */
+};
+
 struct vpn_decl {
 	char *name;
 	struct src_pos name_pos;
@@ -45,6 +77,13 @@ struct vpn_decl {
 	char *api_key_file; /* NULL when absent */
 	struct src_pos api_key_file_pos;
 	char *api_key;      /* contents of api_key_file, trimmed; never printed */
+	/* Gluetun `basic` auth, exclusive with api_key_file (a role has one
+	 * method); both or neither. */
+	char *api_username; /* NULL when absent */
+	struct src_pos api_username_pos;
+	char *api_password_file; /* NULL when absent */
+	struct src_pos api_password_file_pos;
+	char *api_password; /* contents of api_password_file, trimmed; never printed */
 	enum pf_mode port_forwarding;
 };
 
@@ -56,8 +95,17 @@ struct engine_decl {
 	struct src_pos https_port_base_pos;
 	int p2p_port_base;   /* default 50000 */
 	struct src_pos p2p_port_base_pos;
+	enum engine_preset preset; /* default PRESET_KRINKUTO11 */
+	struct src_pos preset_pos;
+	/* The effective env: the preset's, with engine.env merged over it key
+	 * by key (file positions on the keys the file set). */
 	struct kv *env;
 	size_t n_env;
+	/* Preset keys engine.env removed with `~` (val is NULL); kept so that
+	 * dumps show the removal and read back the same. */
+	struct kv *env_unset;
+	size_t n_env_unset;
+	/* The effective argv: engine.command when given, else the preset's. */
 	struct pstr *command;
 	size_t n_command;
 	struct kv *labels;
@@ -74,6 +122,9 @@ struct config {
 	int version;
 	char *instance; /* default "default" */
 	char *docker_host; /* default unix:///var/run/docker.sock (or DOCKER_HOST) */
+	/* docker.resync_interval: full re-inspection of every owned container
+	 * this often, whatever the events said; 0 = never. Default 60s. */
+	int64_t docker_resync_interval_ms;
 	struct engine_decl engine;
 	struct {
 		int min;      /* default 2 */
@@ -93,35 +144,33 @@ struct config {
 		int64_t vpn_restart_after_ms;       /* 60s, 0 = never */
 		int64_t vpn_restart_backoff_max_ms; /* 10m */
 		bool restart_engines_on_reconnect;  /* true */
+		/* A VPN unavailable this long has its share moved to the others;
+		 * available again this long, it gets its share back and its
+		 * reconnect restarts happen (once per recovery). 15s each. */
+		int64_t failover_after_ms;
+		int64_t recover_after_ms;
 	} health;
 	struct {
 		char *listen;       /* default 127.0.0.1:8000 */
+		struct src_pos listen_pos;
 		char *api_key_file; /* NULL when absent */
 		struct src_pos api_key_file_pos;
 		char *api_key;      /* never printed */
+		/* Docker failing or slow: serve the last good view this long;
+		 * 0 = never. Default 2m. */
+		int64_t stale_grace_ms;
+		int per_ip_limit;   /* concurrent connections per client address; 32 */
 	} api;
+	struct {
+		int max_per_engine; /* stream_started beyond -> 429; 64 */
+		int max_total;      /* stream_started beyond -> 429; 10000 */
+		/* A stream with no stream_ended is forgotten after this; 0 =
+		 * never. Default 12h. */
+		int64_t ttl_ms;
+	} streams;
+	struct notify_decl *notify; /* notify[]: optional webhooks */
+	size_t n_notify;
 };
-
-/* One diagnostic: "FILE:LINE:COL: error: MESSAGE". */
-enum diag_level { DIAG_ERROR, DIAG_WARNING };
-
-struct diag {
-	enum diag_level level;
-	struct src_pos pos;
-	char *msg;
-};
-
-struct diags {
-	struct diag *v;
-	size_t n, cap;
-};
-
-void diags_add(struct diags *d, enum diag_level lvl, struct src_pos pos,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-size_t diags_errors(const struct diags *d);
-/* Prints every diagnostic, sorted by position, GCC style. */
-void diags_print(const struct diags *d, const char *file, FILE *out);
-void diags_free(struct diags *d);
 
 /* Parses and validates. Returns a config only when there are no errors;
  * warnings and errors are appended to d. `name` is used in messages. */

@@ -101,15 +101,39 @@ static void dump_map(FILE *out, const char *indent, const char *key, const struc
 	}
 }
 
+/* The effective env (preset merged with engine.env); keys the file removed
+ * from the preset follow as `null`, so the dump reads back the same. */
+static void dump_env(FILE *out, const struct engine_decl *e)
+{
+	if (!e->n_env_unset) {
+		dump_map(out, "  ", "env", e->env, e->n_env);
+		return;
+	}
+	fputs("  env:\n", out);
+	for (size_t i = 0; i < e->n_env; i++) {
+		fputs("    ", out);
+		config_dump_str(out, e->env[i].key);
+		fputs(": ", out);
+		config_dump_str(out, e->env[i].val);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < e->n_env_unset; i++) {
+		fputs("    ", out);
+		config_dump_str(out, e->env_unset[i].key);
+		fputs(": null\n", out);
+	}
+}
+
 static void dump_engine(const struct engine_decl *e, FILE *out)
 {
 	char buf[32];
 	fputs("engine:\n", out);
 	dump_kv(out, "  ", "image", e->image);
+	dump_kv(out, "  ", "preset", engine_preset_str(e->preset));
 	dump_kv(out, "  ", "name_prefix", e->name_prefix);
 	fprintf(out, "  https_port_base: %d\n  p2p_port_base: %d\n", e->https_port_base,
 		e->p2p_port_base);
-	dump_map(out, "  ", "env", e->env, e->n_env);
+	dump_env(out, e);
 	if (!e->n_command) {
 		fputs("  command: []\n", out);
 	} else {
@@ -130,6 +154,30 @@ static void dump_engine(const struct engine_decl *e, FILE *out)
 	dump_dur(out, "  ", "stop_timeout", e->stop_timeout_ms);
 }
 
+/* Webhook URLs are shown up to the host only (their token is the rest). */
+static void dump_notify(const struct config *c, FILE *out)
+{
+	char url[512];
+	fputs(c->n_notify ? "notify:\n" : "notify: []\n", out);
+	for (size_t i = 0; i < c->n_notify; i++) {
+		const struct notify_decl *n = &c->notify[i];
+		dump_kv(out, "  - ", "url", config_url_redacted(n->url, url, sizeof url));
+		fputs("    events: [", out);
+		for (unsigned b = 1, first = 1; b & NOTIFY_ALL_EVENTS; b <<= 1) {
+			if (!(n->events & b))
+				continue;
+			fprintf(out, "%s%s", first ? "" : ", ", notify_event_str(b));
+			first = 0;
+		}
+		fputs("]\n", out);
+		dump_kv(out, "    ", "format", notify_format_str(n->format));
+		if (n->secret_file) {
+			dump_kv(out, "    ", "secret_file", n->secret_file);
+			fputs("    secret: <redacted>\n", out);
+		}
+	}
+}
+
 void config_dump(const struct config *c, FILE *out)
 {
 	char buf[32];
@@ -137,6 +185,7 @@ void config_dump(const struct config *c, FILE *out)
 	dump_kv(out, "", "instance", c->instance);
 	fputs("docker:\n", out);
 	dump_kv(out, "  ", "host", c->docker_host);
+	dump_dur(out, "  ", "resync_interval", c->docker_resync_interval_ms);
 	dump_engine(&c->engine, out);
 	fprintf(out, "replicas:\n  min: %d\n  max: %d\n  min_free: %d\n", c->replicas.min,
 		c->replicas.max, c->replicas.min_free);
@@ -152,6 +201,12 @@ void config_dump(const struct config *c, FILE *out)
 			dump_kv(out, "    ", "api_key_file", v->api_key_file);
 			fputs("    api_key: <redacted>\n", out);
 		}
+		if (v->api_username)
+			dump_kv(out, "    ", "api_username", v->api_username);
+		if (v->api_password_file) {
+			dump_kv(out, "    ", "api_password_file", v->api_password_file);
+			fputs("    api_password: <redacted>\n", out);
+		}
 		/* Quoted: YAML 1.1 readers (PyYAML) would take plain on/off for booleans. */
 		dump_kv(out, "    ", "port_forwarding", pf_mode_str(v->port_forwarding));
 	}
@@ -165,12 +220,20 @@ void config_dump(const struct config *c, FILE *out)
 	dump_dur(out, "  ", "vpn_restart_backoff_max", c->health.vpn_restart_backoff_max_ms);
 	fprintf(out, "  restart_engines_on_reconnect: %s\n",
 		c->health.restart_engines_on_reconnect ? "true" : "false");
+	dump_dur(out, "  ", "failover_after", c->health.failover_after_ms);
+	dump_dur(out, "  ", "recover_after", c->health.recover_after_ms);
 	fputs("api:\n", out);
 	dump_kv(out, "  ", "listen", c->api.listen);
 	if (c->api.api_key_file) {
 		dump_kv(out, "  ", "api_key_file", c->api.api_key_file);
 		fputs("  api_key: <redacted>\n", out);
 	}
+	dump_dur(out, "  ", "stale_grace", c->api.stale_grace_ms);
+	fprintf(out, "  per_ip_limit: %d\n", c->api.per_ip_limit);
+	fprintf(out, "streams:\n  max_per_engine: %d\n  max_total: %d\n", c->streams.max_per_engine,
+		c->streams.max_total);
+	dump_dur(out, "  ", "ttl", c->streams.ttl_ms);
+	dump_notify(c, out);
 }
 
 /* ---- engine hash ---- */

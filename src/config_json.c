@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config_json.h"
+#include "config_priv.h"
 #include "range.h"
 #include "util.h"
 
@@ -46,21 +47,26 @@ static void add_size(cJSON *o, const char *key, int64_t b)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-static void add_map(cJSON *o, const char *key, const struct kv *v, size_t n)
+static cJSON *add_map(cJSON *o, const char *key, const struct kv *v, size_t n)
 {
 	cJSON *m = cJSON_AddObjectToObject(o, key);
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddStringToObject(m, v[i].key ? v[i].key : "", v[i].val ? v[i].val : "");
+	return m;
 }
 
 static void add_engine(cJSON *root, const struct engine_decl *e)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "engine");
 	add_str(o, "image", e->image);
+	add_str(o, "preset", engine_preset_str(e->preset));
 	add_str(o, "name_prefix", e->name_prefix);
 	cJSON_AddNumberToObject(o, "https_port_base", e->https_port_base);
 	cJSON_AddNumberToObject(o, "p2p_port_base", e->p2p_port_base);
-	add_map(o, "env", e->env, e->n_env);
+	/* Effective env; preset keys the file removed are null, as in the YAML. */
+	cJSON *env = add_map(o, "env", e->env, e->n_env);
+	for (size_t i = 0; i < e->n_env_unset; i++)
+		cJSON_AddNullToObject(env, e->env_unset[i].key ? e->env_unset[i].key : "");
 	cJSON *cmd = cJSON_AddArrayToObject(o, "command");
 	for (size_t i = 0; i < e->n_command; i++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(e->command[i].s ? e->command[i].s : ""));
@@ -88,7 +94,35 @@ static void add_vpns(cJSON *root, const struct config *c)
 			add_str(o, "api_key_file", v->api_key_file);
 			cJSON_AddStringToObject(o, "api_key", REDACTED);
 		}
+		if (v->api_username)
+			add_str(o, "api_username", v->api_username);
+		if (v->api_password_file) {
+			add_str(o, "api_password_file", v->api_password_file);
+			cJSON_AddStringToObject(o, "api_password", REDACTED);
+		}
 		add_str(o, "port_forwarding", pf_mode_str(v->port_forwarding));
+		cJSON_AddItemToArray(a, o);
+	}
+}
+
+/* Webhook URLs up to the host only, as in the YAML dump. */
+static void add_notify(cJSON *root, const struct config *c)
+{
+	char url[512];
+	cJSON *a = cJSON_AddArrayToObject(root, "notify");
+	for (size_t i = 0; i < c->n_notify; i++) {
+		const struct notify_decl *n = &c->notify[i];
+		cJSON *o = cJSON_CreateObject();
+		add_str(o, "url", config_url_redacted(n->url, url, sizeof url));
+		cJSON *ev = cJSON_AddArrayToObject(o, "events");
+		for (unsigned b = 1; b & NOTIFY_ALL_EVENTS; b <<= 1)
+			if (n->events & b)
+				cJSON_AddItemToArray(ev, cJSON_CreateString(notify_event_str(b)));
+		add_str(o, "format", notify_format_str(n->format));
+		if (n->secret_file) {
+			add_str(o, "secret_file", n->secret_file);
+			cJSON_AddStringToObject(o, "secret", REDACTED);
+		}
 		cJSON_AddItemToArray(a, o);
 	}
 }
@@ -98,7 +132,9 @@ cJSON *config_to_json(const struct config *c)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "version", c->version);
 	add_str(root, "instance", c->instance);
-	add_str(cJSON_AddObjectToObject(root, "docker"), "host", c->docker_host);
+	cJSON *docker = cJSON_AddObjectToObject(root, "docker");
+	add_str(docker, "host", c->docker_host);
+	add_dur(docker, "resync_interval", c->docker_resync_interval_ms);
 	add_engine(root, &c->engine);
 	cJSON *r = cJSON_AddObjectToObject(root, "replicas");
 	cJSON_AddNumberToObject(r, "min", c->replicas.min);
@@ -115,11 +151,20 @@ cJSON *config_to_json(const struct config *c)
 	add_dur(h, "vpn_restart_backoff_max", c->health.vpn_restart_backoff_max_ms);
 	cJSON_AddBoolToObject(h, "restart_engines_on_reconnect",
 			      c->health.restart_engines_on_reconnect);
+	add_dur(h, "failover_after", c->health.failover_after_ms);
+	add_dur(h, "recover_after", c->health.recover_after_ms);
 	cJSON *api = cJSON_AddObjectToObject(root, "api");
 	add_str(api, "listen", c->api.listen);
 	if (c->api.api_key_file) {
 		add_str(api, "api_key_file", c->api.api_key_file);
 		cJSON_AddStringToObject(api, "api_key", REDACTED);
 	}
+	add_dur(api, "stale_grace", c->api.stale_grace_ms);
+	cJSON_AddNumberToObject(api, "per_ip_limit", c->api.per_ip_limit);
+	cJSON *st = cJSON_AddObjectToObject(root, "streams");
+	cJSON_AddNumberToObject(st, "max_per_engine", c->streams.max_per_engine);
+	cJSON_AddNumberToObject(st, "max_total", c->streams.max_total);
+	add_dur(st, "ttl", c->streams.ttl_ms);
+	add_notify(root, c);
 	return root;
 }

@@ -1,10 +1,54 @@
-/* config_priv.h - private to the config subsystem (config.c, validate.c,
- * config_dump.c): the hand-offs between parsing, checking and printing. */
+/* config_priv.h - private to the config subsystem (config*.c, validate.c):
+ * the hand-offs between reading, checking and printing. */
 #ifndef ACE_CONFIG_PRIV_H
 #define ACE_CONFIG_PRIV_H
 
 #include "config.h"
 #include "yamltree.h"
+
+/* ---- config_conv.c: typed getters ---- */
+
+/* A mapping being read, where it is, and the config being filled. */
+struct conv {
+	struct diags *d;
+	const struct ynode *map; /* the mapping being read */
+	const char *path;        /* its dotted location, "" at the top */
+	struct config *c;        /* being filled */
+};
+
+/* Full dotted name of key in the current mapping, for messages. */
+const char *conv_name(const struct conv *cv, const char *key, char *buf, size_t len);
+void conv_type_error(const struct conv *cv, const char *key, const struct ynode *v,
+		     const char *want);
+/* The scalar node of key, or NULL when absent or of another type (reported;
+ * any_scalar accepts numbers and booleans as text). */
+const struct ynode *conv_scalar(const struct conv *cv, const char *key, const char *want,
+				bool any_scalar);
+/* A non-empty string; *out replaced (and *pos set) only when valid. */
+void conv_str(const struct conv *cv, const char *key, char **out, struct src_pos *pos);
+bool conv_llong(const struct conv *cv, const char *key, long long min, long long max,
+		long long *out, struct src_pos *pos);
+void conv_int(const struct conv *cv, const char *key, int min, int max, int *out,
+	      struct src_pos *pos);
+void conv_bool(const struct conv *cv, const char *key, bool *out);
+/* Durations and sizes: a string with a unit, or a bare integer. */
+void conv_unit(const struct conv *cv, const char *key, int64_t *out, bool positive,
+	       int (*parse)(const char *, int64_t *, char *, size_t));
+void conv_range(const struct conv *cv, const char *key, struct port_range *out,
+		struct src_pos *pos, bool *present);
+/* A nested mapping or sequence; null counts as empty, absent as NULL. */
+const struct ynode *conv_child(const struct conv *cv, const char *key, enum ynode_kind kind);
+void conv_required(const struct conv *cv, const char *key);
+/* A string -> scalar mapping (engine.labels: acestream.* keys refused). */
+void conv_kvs(const struct conv *cv, const char *key, struct kv **out, size_t *n, bool labels);
+
+/* ---- config_notify.c ---- */
+
+/* The notify[] list of the top-level mapping cv into cv->c. */
+void config_notify(const struct conv *cv);
+/* "https://host:port/<redacted>": what dumps and messages show of a webhook
+ * URL, whose path, query or userinfo is usually its secret. */
+const char *config_url_redacted(const char *url, char *buf, size_t len);
 
 /* Reports every key of map not in known (NULL-terminated) as unknown, with
  * a "did you mean" hint when exactly one known key is a likely typo. path is
@@ -22,6 +66,27 @@ bool validate_docker_name(const char *s);
  * names, secrets). Reads api_key_file(s) relative to basedir (NULL = the
  * current directory) and stores their contents in c. */
 void validate_config(struct config *c, const char *basedir, struct diags *d);
+
+/* One engine.preset: its name, the image it was written for (documentation
+ * and import-env), and the env and argv (templates) it supplies. */
+struct config_preset {
+	const char *name;
+	const char *image;
+	const struct kv *env;
+	size_t n_env;
+	const char *const *argv;
+	size_t n_argv;
+};
+const struct config_preset *config_preset_get(enum engine_preset p);
+bool config_preset_parse(const char *name, enum engine_preset *out);
+/* "krinkuto11, jopsis-amd64, ..." for messages. */
+const char *config_preset_names(void);
+/* Replaces e's preset, env and argv with the preset's defaults. */
+void config_preset_apply(struct engine_decl *e, enum engine_preset p);
+/* engine.env merge steps. Set returns whether it replaced a key; unset
+ * whether there was a key to remove. */
+bool config_env_set(struct engine_decl *e, const char *key, const char *val, struct src_pos pos);
+bool config_env_unset(struct engine_decl *e, const char *key, struct src_pos pos);
 
 /* Writes s as a YAML scalar: plain when that reads back as the same string,
  * double-quoted with escapes otherwise. */

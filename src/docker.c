@@ -5,10 +5,13 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmulti.h"
 #include "docker.h"
 #include "http.h"
 #include "util.h"
@@ -20,12 +23,25 @@ struct docker {
 	char version[16]; /* negotiated "1.41"; "" until then */
 	long connect_ms;
 	long total_ms;
-	/* One easy handle per client: curl keeps the connection alive between
-	 * calls, so a reconcile pass costs no reconnects. */
+	/* One easy handle per client, run on the client's own multi handle so
+	 * that a blocking call can be cancelled (cancel_fd): curl keeps the
+	 * connection alive between calls, so a pass costs no reconnects. */
 	CURL *easy;
+	CURLM *multi;
+	int cancel_fd; /* readable = give up every call now; -1 = none */
 	struct strbuf resp;
 	char curl_err[CURL_ERROR_SIZE];
 };
+
+/* Every request made to any Docker daemon by this process: the one
+ * process-wide number, for the orch_docker_requests_total metric and the
+ * "Docker calls per minute" benchmark. Only ever incremented. */
+static atomic_uint_fast64_t requests_total;
+
+uint64_t docker_requests_total(void)
+{
+	return atomic_load(&requests_total);
+}
 
 int docker_global_init(void)
 {
@@ -55,6 +71,7 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 	struct docker *d = xcalloc(1, sizeof(*d));
 	d->connect_ms = 2000;
 	d->total_ms = 10000;
+	d->cancel_fd = -1;
 	if (!host || !*host)
 		host = "unix:///var/run/docker.sock";
 	d->host = xstrdup(host);
@@ -66,20 +83,34 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 		d->sock_path = xstrdup(host + 7);
 		d->base = xstrdup("http://localhost");
 	} else if (str_startswith(host, "tcp://") || str_startswith(host, "http://")) {
-		const char *hp = strstr(host, "://") + 3;
-		size_t n = strcspn(hp, "/");
-		if (!n) {
-			set_err(err, 0, "docker host %s: no address", host);
+		/* libcurl's URL parser, not ours: IPv6 literals, ports, junk. */
+		char *hp = xasprintf("http://%s", strstr(host, "://") + 3);
+		CURLU *u = curl_url();
+		char *h = NULL, *port = NULL;
+		CURLUcode uc = curl_url_set(u, CURLUPART_URL, hp, 0);
+		if (uc == CURLUE_OK)
+			uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
+		if (uc == CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		if (uc == CURLUE_OK && h && *h)
+			d->base = port ? xasprintf("http://%s:%s", h, port) : xasprintf("http://%s", h);
+		else
+			set_err(err, 0, "docker host %s: %s", host,
+				uc == CURLUE_OK ? "no address" : curl_url_strerror(uc));
+		curl_free(h);
+		curl_free(port);
+		curl_url_cleanup(u);
+		free(hp);
+		if (!d->base)
 			goto fail;
-		}
-		d->base = xasprintf("http://%.*s", (int)n, hp);
 	} else {
 		set_err(err, 0, "docker host %s: want unix:///path or tcp://host:port", host);
 		goto fail;
 	}
 	d->easy = curl_easy_init();
-	if (!d->easy) {
-		set_err(err, 0, "curl_easy_init failed");
+	d->multi = curl_multi_init();
+	if (!d->easy || !d->multi) {
+		set_err(err, 0, "curl init failed");
 		goto fail;
 	}
 	return d;
@@ -94,6 +125,8 @@ void docker_free(struct docker *d)
 		return;
 	if (d->easy)
 		curl_easy_cleanup(d->easy);
+	if (d->multi)
+		curl_multi_cleanup(d->multi);
 	strbuf_free(&d->resp);
 	free(d->host);
 	free(d->sock_path);
@@ -105,6 +138,11 @@ void docker_set_timeouts(struct docker *d, long connect_ms, long total_ms)
 {
 	d->connect_ms = connect_ms;
 	d->total_ms = total_ms;
+}
+
+void docker_set_cancel_fd(struct docker *d, int fd)
+{
+	d->cancel_fd = fd;
 }
 
 const char *docker_host(const struct docker *d)
@@ -148,6 +186,51 @@ static void http_error(struct docker_err *err, long status, const char *what,
 		http_snippet(msg, sizeof(msg), body ? body : "", len);
 	cJSON_Delete(root);
 	set_err(err, status, "%s: HTTP %ld: %s", what, status, msg);
+}
+
+static bool cancelled(const struct docker *d)
+{
+	if (d->cancel_fd < 0)
+		return false;
+	struct pollfd p = { .fd = d->cancel_fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* curl_easy_perform, but on the client's multi handle, waking up when
+ * cancel_fd becomes readable: a daemon told to stop must not sit out a
+ * 10 s `docker stop`. */
+static CURLcode perform(struct docker *d, CURL *e)
+{
+	if (cancelled(d))
+		return CURLE_ABORTED_BY_CALLBACK;
+	atomic_fetch_add(&requests_total, 1);
+	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	CURLcode cc = CURLE_OK;
+	for (;;) {
+		int still = 0, n = 0;
+		if (curl_multi_perform(d->multi, &still) != CURLM_OK) {
+			cc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!still) {
+			int left;
+			CURLMsg *m;
+			while ((m = curl_multi_info_read(d->multi, &left)))
+				if (m->msg == CURLMSG_DONE && m->easy_handle == e)
+					cc = m->data.result;
+			break;
+		}
+		struct curl_waitfd w = { .fd = d->cancel_fd, .events = CURL_WAIT_POLLIN };
+		curl_multi_poll(d->multi, d->cancel_fd >= 0 ? &w : NULL, d->cancel_fd >= 0 ? 1 : 0,
+				1000, &n);
+		if (d->cancel_fd >= 0 && (w.revents & CURL_WAIT_POLLIN)) {
+			cc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+	}
+	curl_multi_remove_handle(d->multi, e);
+	return cc;
 }
 
 /* One blocking request; on success the body is in d->resp and the status is
@@ -204,10 +287,13 @@ static int request(struct docker *d, const char *method, const char *path,
 	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 	}
-	CURLcode cc = curl_easy_perform(e);
+	CURLcode cc = perform(d, e);
 	if (cc != CURLE_OK) {
-		set_err(err, 0, "%s: docker %s: %s", what, d->host,
-			d->curl_err[0] ? d->curl_err : curl_easy_strerror(cc));
+		if (cc == CURLE_ABORTED_BY_CALLBACK)
+			set_err(err, 0, "%s: docker %s: cancelled (the daemon is stopping)", what, d->host);
+		else
+			set_err(err, 0, "%s: docker %s: %s", what, d->host,
+				d->curl_err[0] ? d->curl_err : curl_easy_strerror(cc));
 		/* A daemon restarted in between may speak another version. */
 		d->version[0] = '\0';
 		goto out;
@@ -318,6 +404,13 @@ static char *create_body(const struct docker_create_spec *s)
 		cJSON_AddStringToObject(hc, "NetworkMode", s->network_mode);
 	if (s->memory_bytes > 0)
 		cJSON_AddNumberToObject(hc, "Memory", (double)s->memory_bytes);
+	/* The daemon supervises its engines: Docker must not start one on its
+	 * own (at boot an engine restarted before its VPN fails with "cannot
+	 * join network of a non running container" and Docker keeps trying).
+	 * After a reboot the daemon starts or re-creates them once their VPN
+	 * runs (SPEC §2). */
+	cJSON *rp = cJSON_AddObjectToObject(hc, "RestartPolicy");
+	cJSON_AddStringToObject(rp, "Name", "no");
 	const char *secopt = "no-new-privileges";
 	cJSON_AddItemToObject(hc, "SecurityOpt", str_array(&secopt, 1));
 	if (s->container_port > 0) {
@@ -424,13 +517,12 @@ int docker_remove(struct docker *d, const char *id, struct docker_err *err)
 
 struct docker_events {
 	struct docker *d;
-	CURLM *multi;
+	struct cmulti *cm;
 	CURL *easy;
-	docker_event_cb cb;
-	void *ud;
-	bool use_io;
-	struct docker_events_io io;
-	struct strbuf line; /* bytes after the last newline seen */
+	struct docker_events_cbs cbs;
+	struct strbuf line;   /* bytes after the last newline delivered */
+	size_t scanned;       /* of line: bytes already searched for '\n' */
+	bool skipping;        /* dropping an over-long line until its '\n' */
 	int64_t last_ns;      /* timeNano of the last event delivered */
 	bool running;
 	long status;          /* HTTP status once known */
@@ -455,75 +547,77 @@ static void deliver_line(struct docker_events *ev, const char *p, size_t n)
 	}
 	if (e.time_ns)
 		ev->last_ns = e.time_ns;
-	ev->cb(&e, ev->ud);
+	ev->cbs.event(&e, ev->cbs.ud);
 	docker_event_free(&e);
 }
 
-/* Chunks do not align with events: keep the tail until its newline comes. */
+/* Chunks do not align with events: keep the tail until its newline comes.
+ * Each byte is searched once (scanned), so a line that never ends costs
+ * linear time, and one longer than DOCKER_EVENT_LINE_MAX is dropped. */
 static size_t events_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct docker_events *ev = ud;
 	size_t n = size * nmemb;
 	if (!ev->status)
 		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &ev->status);
-	if (ev->line.len + n > HTTP_MAX_BODY)
-		return 0;
+	if (ev->status != 200) {
+		/* An error body: kept (bounded) for the message. */
+		if (ev->line.len + n <= 64 * 1024)
+			strbuf_add(&ev->line, ptr, n);
+		return n;
+	}
+	while (ev->skipping && n) {
+		char *nl = memchr(ptr, '\n', n);
+		if (!nl)
+			return size * nmemb;
+		ev->skipping = false;
+		n -= (size_t)(nl + 1 - ptr);
+		ptr = nl + 1;
+	}
 	strbuf_add(&ev->line, ptr, n);
-	if (ev->status != 200)
-		return n; /* an error body: kept whole for the message */
 	size_t start = 0;
-	for (size_t i = 0; i < ev->line.len; i++) {
-		if (ev->line.data[i] != '\n')
-			continue;
+	for (;;) {
+		char *nl = memchr(ev->line.data + ev->scanned, '\n', ev->line.len - ev->scanned);
+		if (!nl)
+			break;
+		size_t i = (size_t)(nl - ev->line.data);
 		deliver_line(ev, ev->line.data + start, i - start);
 		start = i + 1;
+		ev->scanned = start;
 	}
+	ev->scanned = ev->line.len;
 	if (start) {
 		memmove(ev->line.data, ev->line.data + start, ev->line.len - start + 1);
 		ev->line.len -= start;
+		ev->scanned -= start;
 	}
-	return n;
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct docker_events *ev = userp;
-	int w = 0;
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		w |= DOCKER_IO_IN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		w |= DOCKER_IO_OUT;
-	ev->io.watch((int)fd, w, ev->io.ud);
-	return 0;
-}
-
-static int timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct docker_events *ev = userp;
-	ev->io.timer(timeout_ms, ev->io.ud);
-	return 0;
-}
-
-/* Reaps the transfer once curl says it is over and records why. */
-static void check_done(struct docker_events *ev)
-{
-	CURLMsg *m;
-	int left;
-	while ((m = curl_multi_info_read(ev->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		ev->running = false;
-		CURLcode cc = m->data.result;
-		if (!ev->status)
-			curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &ev->status);
-		if (cc != CURLE_OK)
-			set_err(&ev->end, 0, "events: docker %s: %s", ev->d->host,
-				ev->curl_err[0] ? ev->curl_err : curl_easy_strerror(cc));
-		else if (ev->status != 200)
-			http_error(&ev->end, ev->status, "events", ev->line.data, ev->line.len);
-		else
-			set_err(&ev->end, 200, "events: stream closed by docker %s", ev->d->host);
+	if (ev->line.len > DOCKER_EVENT_LINE_MAX) {
+		strbuf_reset(&ev->line);
+		ev->scanned = 0;
+		ev->skipping = true;
 	}
+	return size * nmemb;
+}
+
+static int events_start(struct docker_events *ev, struct docker_err *err);
+
+/* The transfer is over: the daemon closed it, the network failed, or the
+ * answer was an error. */
+static void events_done(CURL *easy, CURLcode cc, void *ud)
+{
+	struct docker_events *ev = ud;
+	ev->running = false;
+	if (!ev->status)
+		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &ev->status);
+	if (cc != CURLE_OK)
+		set_err(&ev->end, 0, "events: docker %s: %s", ev->d->host,
+			ev->curl_err[0] ? ev->curl_err : curl_easy_strerror(cc));
+	else if (ev->status != 200)
+		http_error(&ev->end, ev->status, "events", ev->line.data, ev->line.len);
+	else
+		set_err(&ev->end, 200, "events: stream closed by docker %s", ev->d->host);
+	if (ev->cbs.ended)
+		ev->cbs.ended(&ev->end, ev->cbs.ud);
 }
 
 static int events_start(struct docker_events *ev, struct docker_err *err)
@@ -548,9 +642,12 @@ static int events_start(struct docker_events *ev, struct docker_err *err)
 	curl_easy_setopt(ev->easy, CURLOPT_WRITEFUNCTION, events_write);
 	curl_easy_setopt(ev->easy, CURLOPT_WRITEDATA, ev);
 	strbuf_reset(&ev->line);
+	ev->scanned = 0;
+	ev->skipping = false;
 	ev->status = 0;
 	memset(&ev->end, 0, sizeof(ev->end));
-	if (curl_multi_add_handle(ev->multi, ev->easy) != CURLM_OK) {
+	atomic_fetch_add(&requests_total, 1);
+	if (cmulti_add(ev->cm, ev->easy, events_done, ev) != 0) {
 		set_err(err, 0, "events: curl_multi_add_handle failed");
 		return -1;
 	}
@@ -559,28 +656,18 @@ static int events_start(struct docker_events *ev, struct docker_err *err)
 }
 
 struct docker_events *docker_events_open(struct docker *d, int64_t since_ns,
-					 docker_event_cb cb, void *ud,
-					 const struct docker_events_io *io,
+					 const struct docker_events_cbs *cbs, struct cmulti *cm,
 					 struct docker_err *err)
 {
 	struct docker_events *ev = xcalloc(1, sizeof(*ev));
 	ev->d = d;
-	ev->cb = cb;
-	ev->ud = ud;
+	ev->cm = cm;
+	ev->cbs = *cbs;
 	ev->last_ns = since_ns > 0 ? since_ns : 0;
-	ev->multi = curl_multi_init();
 	ev->easy = curl_easy_init();
-	if (!ev->multi || !ev->easy) {
+	if (!ev->easy) {
 		set_err(err, 0, "events: curl init failed");
 		goto fail;
-	}
-	if (io) {
-		ev->use_io = true;
-		ev->io = *io;
-		curl_multi_setopt(ev->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-		curl_multi_setopt(ev->multi, CURLMOPT_SOCKETDATA, ev);
-		curl_multi_setopt(ev->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-		curl_multi_setopt(ev->multi, CURLMOPT_TIMERDATA, ev);
 	}
 	if (events_start(ev, err) < 0)
 		goto fail;
@@ -588,36 +675,6 @@ struct docker_events *docker_events_open(struct docker *d, int64_t since_ns,
 fail:
 	docker_events_close(ev);
 	return NULL;
-}
-
-void docker_events_on_fd(struct docker_events *ev, int fd, int what)
-{
-	int flags = 0, running;
-	if (what & DOCKER_IO_IN)
-		flags |= CURL_CSELECT_IN;
-	if (what & DOCKER_IO_OUT)
-		flags |= CURL_CSELECT_OUT;
-	if (what & DOCKER_IO_ERR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(ev->multi, fd, flags, &running);
-	check_done(ev);
-}
-
-void docker_events_on_timeout(struct docker_events *ev)
-{
-	int running;
-	curl_multi_socket_action(ev->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(ev);
-}
-
-void docker_events_poll(struct docker_events *ev, int timeout_ms)
-{
-	int running, nfds;
-	if (ev->use_io || !ev->running)
-		return;
-	curl_multi_poll(ev->multi, NULL, 0, timeout_ms, &nfds);
-	curl_multi_perform(ev->multi, &running);
-	check_done(ev);
 }
 
 bool docker_events_alive(const struct docker_events *ev, struct docker_err *err)
@@ -629,7 +686,7 @@ bool docker_events_alive(const struct docker_events *ev, struct docker_err *err)
 
 int docker_events_reconnect(struct docker_events *ev, struct docker_err *err)
 {
-	curl_multi_remove_handle(ev->multi, ev->easy);
+	cmulti_remove(ev->cm, ev->easy);
 	ev->running = false;
 	/* The daemon may have been upgraded while we were away. */
 	ev->d->version[0] = '\0';
@@ -652,12 +709,10 @@ void docker_events_close(struct docker_events *ev)
 {
 	if (!ev)
 		return;
-	if (ev->multi && ev->easy)
-		curl_multi_remove_handle(ev->multi, ev->easy);
-	if (ev->easy)
+	if (ev->easy) {
+		cmulti_remove(ev->cm, ev->easy);
 		curl_easy_cleanup(ev->easy);
-	if (ev->multi)
-		curl_multi_cleanup(ev->multi);
+	}
 	strbuf_free(&ev->line);
 	free(ev);
 }

@@ -23,6 +23,8 @@ struct docker;
 
 /* curl_global_init; call once from main (or a test) before any client. */
 int docker_global_init(void);
+/* Requests this process has sent to Docker daemons so far (all clients). */
+uint64_t docker_requests_total(void);
 void docker_global_cleanup(void);
 
 /* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT").
@@ -31,6 +33,9 @@ struct docker *docker_new(const char *host, struct docker_err *err);
 void docker_free(struct docker *d);
 /* Defaults: connect 2000 ms, total 10000 ms. */
 void docker_set_timeouts(struct docker *d, long connect_ms, long total_ms);
+/* Every blocking call of d gives up ("cancelled") as soon as fd becomes
+ * readable (an eventfd written once when the daemon stops); -1 = never. */
+void docker_set_cancel_fd(struct docker *d, int fd);
 const char *docker_host(const struct docker *d);
 
 /* GET /version; every other call negotiates lazily, once, so this is only
@@ -152,53 +157,38 @@ int docker_restart(struct docker *d, const char *id, int timeout_s, struct docke
 int docker_remove(struct docker *d, const char *id, struct docker_err *err);
 
 /*
- * The events stream, read incrementally through a libcurl multi handle so it
- * can live in the daemon's epoll loop without a thread.
+ * The events stream, read incrementally on the daemon's curl multi adapter
+ * (cmulti.h), so it lives in the epoll loop without a thread.
  *
- * Integration with an epoll loop (docker_events_open with an io):
- *   - io.watch(fd, what, ud) is called whenever curl wants fd watched for
- *     DOCKER_IO_IN and/or DOCKER_IO_OUT, or no longer watched (what == 0:
- *     EPOLL_CTL_DEL; the fd may already be closed).
- *   - io.timer(ms, ud) asks for ONE timer: fire after ms (0 = as soon as
- *     possible, from the loop, not from inside the callback), -1 = disarm.
- *     A timerfd works.
- *   - on readiness call docker_events_on_fd(ev, fd, DOCKER_IO_IN|OUT|ERR),
- *     on timer expiry docker_events_on_timeout(ev).
- *   - cb runs from inside those two calls, once per complete event line.
- *     It must not close ev (mark the world dirty and return).
- *   - afterwards docker_events_alive() says whether the stream still runs.
- *     When it ended (daemon restarted, network cut), call
- *     docker_events_reconnect(), which reopens it with since=<time of the
- *     last event seen>, so nothing in between is lost; back off on failure.
- *     Events replayed by since= that were already delivered are skipped.
- * Without an io (NULL), drive it with docker_events_poll() instead (tests,
- * one-shot commands).
+ *   - cbs.event runs on the loop thread once per complete event line (a
+ *     line over DOCKER_EVENT_LINE_MAX is dropped). It must not close ev.
+ *   - cbs.ended runs once when the stream ends (daemon restarted, network
+ *     cut, an error answer); `why` says how. Then call
+ *     docker_events_reconnect() (after a back-off), which reopens it with
+ *     since=<time of the last event seen>, so nothing in between is lost
+ *     while Docker still remembers it; events replayed by since= that were
+ *     already delivered are skipped.
  *
- * The handle borrows d (its host and API version); d must outlive it. Only
- * container events start, die, destroy, restart and health_status are asked
- * for; events of every container come (the VPNs carry no label of ours).
+ * The handle borrows d (its host and API version) and cm; both must outlive
+ * it. Only container events start, die, destroy, restart and health_status
+ * are asked for; events of every container come (the VPNs carry no label of
+ * ours).
  */
-enum { DOCKER_IO_IN = 1, DOCKER_IO_OUT = 2, DOCKER_IO_ERR = 4 };
+#define DOCKER_EVENT_LINE_MAX (1u << 20)
 
-struct docker_events_io {
-	void (*watch)(int fd, int what, void *ud);
-	void (*timer)(long timeout_ms, void *ud);
+struct cmulti;
+struct docker_events;
+
+struct docker_events_cbs {
+	void (*event)(const struct docker_event *ev, void *ud);
+	void (*ended)(const struct docker_err *why, void *ud); /* may be NULL */
 	void *ud;
 };
 
-typedef void (*docker_event_cb)(const struct docker_event *ev, void *ud);
-
-struct docker_events;
-
 /* since_ns: replay events from this time (ns since epoch); 0 = from now. */
 struct docker_events *docker_events_open(struct docker *d, int64_t since_ns,
-					 docker_event_cb cb, void *ud,
-					 const struct docker_events_io *io,
+					 const struct docker_events_cbs *cbs, struct cmulti *cm,
 					 struct docker_err *err);
-void docker_events_on_fd(struct docker_events *ev, int fd, int what);
-void docker_events_on_timeout(struct docker_events *ev);
-/* No-io mode: waits up to timeout_ms for data and delivers what arrived. */
-void docker_events_poll(struct docker_events *ev, int timeout_ms);
 /* true while the stream runs; when it ended, err says why. */
 bool docker_events_alive(const struct docker_events *ev, struct docker_err *err);
 int docker_events_reconnect(struct docker_events *ev, struct docker_err *err);

@@ -1,5 +1,7 @@
-/* loop.c - the daemon's epoll loop: inotify + debounce, signalfd, timerfds,
- * the Docker events stream; events mark the world dirty, one pass per tick. */
+/* loop.c - the daemon: an epoll loop that no remote call can stall. It owns
+ * the inputs (signals, config edits, Docker events, probes, stream events,
+ * control-server reads) and a view of the world it republishes at once;
+ * reconcile passes run on a worker thread and come back as messages. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,11 +9,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "bgpool.h"
+#include "cmulti.h"
+#include "ctrl.h"
 #include "docker.h"
+#include "evloop.h"
 #include "log.h"
 #include "loop.h"
 #include "probe.h"
@@ -22,219 +27,728 @@
 #include "util.h"
 #include "watch.h"
 
-#define DEBOUNCE_MS 200
-#define COALESCE_MS 50     /* Docker events arrive in bursts */
-#define VERIFY_MS 1000     /* re-check soon after a pass that acted */
+#define DEBOUNCE_MS 200       /* in-place writes may come in several steps */
+#define COALESCE_MS 50        /* Docker events arrive in bursts */
+#define VERIFY_MS 1000        /* re-check soon after a pass that acted */
 #define EVENTS_RETRY_MIN_MS 1000
 #define EVENTS_RETRY_MAX_MS 30000
+#define EVENTS_HEALTHY_MS 30000 /* a stream up this long resets its back-off */
+#define OVERDUE_MS 15000      /* a pass running this long: the view is stale */
+#define STOP_WAIT_MS 600      /* SIGTERM: how long remote calls get to give up */
+#define CTRL_THREADS 2
+#define CTRL_TIMEOUT_MS 2000
+#define DEMAND_TTL_MS (10 * 60 * 1000)
 
-/* epoll data tags: fds of our own are small fixed tags; curl's sockets are
- * tagged with their fd + TAG_CURL_BASE. */
-enum {
-	TAG_SIGNAL = 1,
-	TAG_WATCH,
-	TAG_DEBOUNCE,
-	TAG_PASS,
-	TAG_TICK,
-	TAG_CURL_TIMER,
-	TAG_EVENTS_RETRY,
-	TAG_STREAMS,
-	TAG_PROBE_TICK,
-	TAG_PROBE_TIMER,
-	TAG_WATCHDOG,
-	TAG_CURL_BASE = 1000,         /* + fd: the Docker events stream */
-	TAG_PROBE_BASE = 1 << 30,     /* + fd: engine probes */
+/* The config in force, shared with the passes that still use it. Only the
+ * loop thread counts references. */
+struct cfgref {
+	struct config *c;
+	int refs;
+};
+
+/* What a Docker event told the loop before a pass could confirm it. Each is
+ * applied to the view at once and again on every pass result observed
+ * before it (seq > the job's), so a slow pass never undoes it. */
+enum ov_kind {
+	OV_VPN_HEALTH,  /* health_status of a VPN container */
+	OV_VPN_DOWN,    /* a VPN container died or was removed */
+	OV_VPN_STARTED, /* a VPN container (re)started: its engines are stale */
+	OV_ENGINE_DOWN, /* an engine died or was removed */
+};
+
+struct overlay {
+	enum ov_kind kind;
+	char *key;      /* VPN name or engine ID */
+	enum health_status health;
+	uint64_t seq;
+};
+
+/* One VPN's control server, read off the loop every port_check_interval. */
+struct ctrl_slot {
+	struct ctrl_state st;
+	bool in_flight;
+	int64_t next_ms; /* wall clock of the next read */
+};
+
+struct loop;
+
+struct pass_job {
+	struct loop *l;
+	struct cfgref *cfg;
+	char **dirty;
+	size_t n_dirty;
+	bool inspect_all;
+	struct pass_live *live;
+	size_t n_live;
+	struct ctrl_state *ctrl; /* per cfg vpn */
+	int demand;
+	uint64_t seq;  /* events seen before the job was sent */
+	struct pass_result res;
+};
+
+struct ctrl_job {
+	struct loop *l;
+	struct cfgref *cfg;
+	size_t i;
+	struct vpn_obs vpn;     /* identity of the container it reads against */
+	struct ctrl_state prev;
+	struct ctrl_state out;
 };
 
 struct loop {
-	struct reconciler *r;
-	int ep;
-	int sig_fd;
-	struct watch *watch;
-	int debounce_fd;
-	int pass_fd;   /* one-shot: run a pass soon */
-	int tick_fd;   /* periodic safety-net pass */
-	int curl_timer_fd;
-	int events_retry_fd;
-	struct docker_events *events;
-	struct docker *events_docker; /* the events stream's own client */
-	int64_t events_retry_ms;
+	struct evloop *ev;
+	struct ev_handler sig;
+	struct ev_handler inotify;
+	struct ev_timer debounce, pass_timer, tick, probe_tick, events_retry;
+	struct cmulti *cm;
+	struct probe *probe;
+	int cancel_fd;  /* eventfd written once at stop: remote calls give up */
 	bool stop;
-	/* HTTP API and what feeds it. */
+
+	/* Config. */
+	char *config_path;
+	struct watch *watch;
+	struct cfgref *cfg;
+	char *last_reload_error;
+	uint64_t reloads_ok, reloads_failed;
+	int64_t last_reload_success_ms;
+
+	/* Reconcile passes. */
+	struct reconciler *r;     /* the pass thread's while a job is out */
+	struct bgpool *passes;    /* one thread: passes never overlap */
+	struct bgpool *io;        /* control-server reads */
+	bool in_flight;
+	bool pass_wanted;         /* asked for while one was running */
+	int64_t pass_started_mono;
+	char **dirty;             /* engine IDs touched by events */
+	size_t n_dirty, cap_dirty;
+	bool inspect_all_next;
+	int demand;
+	int64_t demand_until_ms;
+
+	/* The view: last good observation, patched by events. */
+	struct observed view;
+	bool have_view;
+	int64_t view_ms;
+	bool failed;              /* the latest pass could not observe Docker */
+	char *docker_error;
+	struct memory mem;   /* the pass's memory + the loop's probes/streams */
+	struct plan plan;
+	bool have_plan;
+	struct snap_metrics pass_metrics;
+	uint64_t seq;
+	struct overlay *ov;
+	size_t n_ov, cap_ov;
+	struct ctrl_slot *ctrl;
+	size_t n_ctrl;
+
+	/* Docker events. */
+	struct docker *events_docker;
+	struct docker_events *events;
+	int64_t events_backoff_ms;
+	int64_t events_up_since;  /* mono ms */
+
+	/* HTTP API and stream events. */
 	struct snapshot_store store;
 	struct api *api;
-	char *api_listen;   /* the address api listens on */
+	char *api_listen;
 	struct streams streams;
-	int streams_fd;     /* eventfd: a stream event arrived */
-	struct probe *probe;
-	int probe_tick_fd;  /* engine.health.interval */
-	int probe_timer_fd; /* curl's timer for the probes */
-	struct plan last_plan;
-	bool have_plan;
+	struct ev_handler streams_wake;
+
 	/* service: systemd notifications (sd_notify) and the watchdog ping. */
 	struct service svc;
-	int watchdog_fd;
+	struct ev_timer watchdog;
 };
 
-static int timer_new(void)
+static const struct config *cfg_of(const struct loop *l)
 {
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (fd < 0)
-		fatal("timerfd_create: %s", strerror(errno));
-	return fd;
+	return l->cfg->c;
 }
 
-/* Arms a one-shot (interval 0) or periodic timer; ms < 0 disarms. */
-static void timer_arm(int fd, int64_t ms, int64_t interval_ms)
+static struct cfgref *cfg_get(struct loop *l)
 {
-	struct itimerspec its = { 0 };
-	if (ms >= 0) {
-		if (ms == 0)
-			ms = 1; /* 0 would disarm */
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (ms % 1000) * 1000000;
-		its.it_interval.tv_sec = interval_ms / 1000;
-		its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000;
+	l->cfg->refs++;
+	return l->cfg;
+}
+
+static void cfg_put(struct cfgref *r)
+{
+	if (r && --r->refs == 0) {
+		config_free(r->c);
+		free(r);
 	}
-	timerfd_settime(fd, 0, &its, NULL);
 }
 
-static void timer_ack(int fd)
+/* ---- publishing ---- */
+
+static bool view_stale(const struct loop *l, const char **why)
 {
-	uint64_t n;
-	while (read(fd, &n, sizeof n) > 0)
-		;
+	if (l->failed) {
+		*why = l->docker_error;
+		return true;
+	}
+	if (l->in_flight && now_mono_ms() - l->pass_started_mono > OVERDUE_MS) {
+		*why = "docker is slow: the current pass has been running for over 15s";
+		return true;
+	}
+	*why = NULL;
+	return false;
 }
 
-/* Arms the pass timer unless an earlier expiry is already pending, so a burst
- * of events gives one pass. */
+static void publish(struct loop *l)
+{
+	const char *why;
+	bool stale = view_stale(l, &why);
+	struct snap_metrics m = l->pass_metrics;
+	m.reloads_ok = l->reloads_ok;
+	m.reloads_failed = l->reloads_failed;
+	m.last_reload_success_ms = l->last_reload_success_ms;
+	m.docker_requests = docker_requests_total();
+	struct publish_view v = {
+		.cfg = cfg_of(l),
+		.config_path = l->config_path,
+		.last_reload_error = l->last_reload_error,
+		.obs = l->have_view ? &l->view : NULL,
+		.mem = &l->mem,
+		.plan = l->have_plan ? &l->plan : NULL,
+		.observed_ms = l->view_ms,
+		.stale = stale,
+		.docker_error = why ? why : l->docker_error,
+		.now_ms = now_wall_ms(),
+		.metrics = m,
+	};
+	struct snapshot *s = publish_build(&v);
+	service_status(&l->svc, s); /* service: systemd STATUS= line */
+	snapshot_publish(&l->store, s);
+}
+
+/* ---- passes ---- */
+
 static void pass_soon(struct loop *l, int64_t ms)
 {
-	struct itimerspec cur;
-	timerfd_gettime(l->pass_fd, &cur);
-	int64_t left = cur.it_value.tv_sec * 1000 + cur.it_value.tv_nsec / 1000000;
-	if (left > 0 && left <= ms)
-		return;
-	timer_arm(l->pass_fd, ms, 0);
+	ev_timer_soon(&l->pass_timer, ms);
 }
 
-static void ep_add(struct loop *l, int fd, uint32_t events, uint64_t tag)
+static void mark_dirty(struct loop *l, const char *id)
 {
-	struct epoll_event ev = { .events = events, .data.u64 = tag };
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-		fatal("epoll_ctl add: %s", strerror(errno));
+	for (size_t i = 0; i < l->n_dirty; i++)
+		if (strcmp(l->dirty[i], id) == 0)
+			return;
+	grow(&l->dirty, &l->cap_dirty, l->n_dirty + 1, sizeof *l->dirty);
+	l->dirty[l->n_dirty++] = xstrdup(id);
 }
 
-/* ---- Docker events stream ---- */
-
-/* Both curl multis (Docker events, probes) ask for their sockets the same
- * way; only the tag that routes readiness back to them differs. */
-_Static_assert((int)DOCKER_IO_IN == (int)PROBE_IO_IN && (int)DOCKER_IO_OUT == (int)PROBE_IO_OUT &&
-	       (int)DOCKER_IO_ERR == (int)PROBE_IO_ERR, "one set of readiness bits for both multis");
-
-/* what == 0 removes fd; otherwise adds or modifies it. */
-static void ep_watch(struct loop *l, int fd, int what, uint64_t tag)
+/* Stream counts live in the registry the API threads write; the planner and
+ * the snapshot read them from the loop's memory. Returns true when an
+ * engine's busy state (idle <-> busy) changed, which is what the planner
+ * cares about (min_free, rule 8). */
+static bool sync_streams(struct loop *l)
 {
-	struct epoll_event ev = { .data.u64 = tag + (uint64_t)fd };
-	if (!what) {
-		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+	bool changed = false;
+	const char **ids = xcalloc(l->view.n_engines ? l->view.n_engines : 1, sizeof *ids);
+	for (size_t i = 0; i < l->view.n_engines; i++) {
+		const char *id = l->view.engines[i].id;
+		ids[i] = id;
+		const struct memory_engine *m = memory_engine(&l->mem, id);
+		int before = m ? m->streams : 0;
+		int now = streams_count(&l->streams, id);
+		changed = changed || ((before > 0) != (now > 0));
+		memory_set_streams(&l->mem, id, now);
+	}
+	if (l->have_view && !l->failed)
+		streams_retain(&l->streams, ids, l->view.n_engines);
+	free(ids);
+	return changed;
+}
+
+static void pass_work(void *arg)
+{
+	struct pass_job *j = arg;
+	struct pass_input in = {
+		.cfg = j->cfg->c,
+		.dirty = (const char *const *)j->dirty,
+		.n_dirty = j->n_dirty,
+		.inspect_all = j->inspect_all,
+		.live = j->live,
+		.n_live = j->n_live,
+		.ctrl = j->ctrl,
+		.demand = j->demand,
+		.apply = true,
+	};
+	reconciler_pass(j->l->r, &in, &j->res);
+}
+
+static void job_free(struct pass_job *j)
+{
+	for (size_t i = 0; i < j->n_dirty; i++)
+		free(j->dirty[i]);
+	free(j->dirty);
+	for (size_t i = 0; i < j->n_live; i++)
+		free((char *)j->live[i].id);
+	free(j->live);
+	for (size_t i = 0; j->ctrl && i < j->cfg->c->n_vpns; i++)
+		ctrl_state_clear(&j->ctrl[i]);
+	free(j->ctrl);
+	pass_result_free(&j->res);
+	cfg_put(j->cfg);
+	free(j);
+}
+
+static void overlay_apply(struct observed *o, const struct overlay *ov)
+{
+	struct vpn_obs *v = NULL;
+	for (size_t i = 0; i < o->n_vpns; i++)
+		if (str_eq(o->vpns[i].name, ov->key))
+			v = &o->vpns[i];
+	switch (ov->kind) {
+	case OV_VPN_HEALTH:
+		if (v)
+			v->health = ov->health;
+		break;
+	case OV_VPN_DOWN:
+		if (v)
+			v->running = false;
+		break;
+	case OV_VPN_STARTED:
+		for (size_t i = 0; i < o->n_engines; i++)
+			if (str_eq(o->engines[i].vpn, ov->key) && o->engines[i].running)
+				o->engines[i].ns = NS_STALE_RESTART;
+		break;
+	case OV_ENGINE_DOWN:
+		for (size_t i = 0; i < o->n_engines; i++)
+			if (str_eq(o->engines[i].id, ov->key))
+				o->engines[i].running = false;
+		break;
+	}
+}
+
+static void overlay_add(struct loop *l, enum ov_kind kind, const char *key, enum health_status h)
+{
+	struct overlay *ov = NULL;
+	for (size_t i = 0; i < l->n_ov && !ov; i++)
+		if (l->ov[i].kind == kind && str_eq(l->ov[i].key, key))
+			ov = &l->ov[i];
+	if (!ov) {
+		grow(&l->ov, &l->cap_ov, l->n_ov + 1, sizeof *l->ov);
+		ov = &l->ov[l->n_ov++];
+		ov->kind = kind;
+		ov->key = xstrdup(key);
+	}
+	ov->health = h;
+	ov->seq = l->seq;
+	if (l->have_view)
+		overlay_apply(&l->view, ov);
+}
+
+/* A new observation supersedes what events said before its job was sent. */
+static void overlays_after(struct loop *l, uint64_t seq)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n_ov; i++) {
+		if (l->ov[i].seq <= seq) {
+			free(l->ov[i].key);
+			continue;
+		}
+		overlay_apply(&l->view, &l->ov[i]);
+		l->ov[n++] = l->ov[i];
+	}
+	l->n_ov = n;
+}
+
+/* The pass's memory, with the loop's own (newer) probe results and stream
+ * counts for the engines it still has. */
+static void take_memory(struct loop *l, struct memory *next)
+{
+	for (size_t i = 0; i < next->engines.n; i++) {
+		struct memory_engine *e = next->engines.v[i];
+		const struct memory_engine *mine = memory_engine(&l->mem, e->id);
+		if (!mine)
+			continue;
+		e->streams = mine->streams;
+		e->probed = mine->probed;
+		e->probe_ok = mine->probe_ok;
+		e->probe_failures = mine->probe_failures;
+	}
+	memory_free(&l->mem);
+	l->mem = *next;
+	memset(next, 0, sizeof *next);
+}
+
+static void probe_round(struct loop *l, bool only_unprobed);
+static void ctrl_poll(struct loop *l);
+
+static void pass_done(void *arg, bool ran)
+{
+	struct pass_job *j = arg;
+	struct loop *l = j->l;
+	l->in_flight = false;
+	if (!ran || l->stop) {
+		job_free(j);
 		return;
 	}
-	if (what & DOCKER_IO_IN)
-		ev.events |= EPOLLIN;
-	if (what & DOCKER_IO_OUT)
-		ev.events |= EPOLLOUT;
-	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
-		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+	struct pass_result *res = &j->res;
+	if (res->n >= 0) {
+		observed_free(&l->view);
+		l->view = res->obs;
+		memset(&res->obs, 0, sizeof res->obs);
+		l->have_view = true;
+		l->view_ms = res->at_ms;
+		if (l->failed)
+			log_info("docker observed again; serving a fresh view");
+		l->failed = false;
+		free(l->docker_error);
+		l->docker_error = NULL;
+		overlays_after(l, j->seq);
+		/* Reads made by the pass itself (a VPN restarted under it). */
+		for (size_t i = 0; j->cfg == l->cfg && i < res->n_ctrl && i < l->n_ctrl; i++)
+			if (res->ctrl[i].read && res->ctrl[i].read_ms > l->ctrl[i].st.read_ms) {
+				ctrl_state_clear(&l->ctrl[i].st);
+				ctrl_state_copy(&l->ctrl[i].st, &res->ctrl[i]);
+			}
+	} else {
+		if (!l->failed && l->have_view)
+			log_warn("docker unavailable; serving the last good view",
+				 "observed_at_ms", LOG_INT(l->view_ms),
+				 "grace_ms", LOG_INT(cfg_of(l)->api.stale_grace_ms));
+		l->failed = true;
+		free(l->docker_error);
+		l->docker_error = xstrdup(res->obs.docker_error ? res->obs.docker_error : "docker error");
+		l->inspect_all_next = true;
+	}
+	take_memory(l, &res->mem);
+	sync_streams(l);
+	if (l->have_plan)
+		plan_free(&l->plan);
+	l->plan = res->plan;
+	memset(&res->plan, 0, sizeof res->plan);
+	l->have_plan = true;
+	l->pass_metrics = res->metrics;
+	/* A pass that acted is checked again soon: creates take a moment to
+	 * show, and make-before-break removals come on the next pass. */
+	if (res->n > 0)
+		pass_soon(l, VERIFY_MS);
+	if (l->pass_wanted) {
+		l->pass_wanted = false;
+		pass_soon(l, COALESCE_MS);
+	}
+	job_free(j);
+	publish(l);
+	/* New engines are hidden until their first probe: do it now. */
+	probe_round(l, true);
+	ctrl_poll(l);
 }
 
-static void curl_watch(int fd, int what, void *ud)
+static void pass_submit(struct loop *l)
 {
-	ep_watch(ud, fd, what, TAG_CURL_BASE);
+	struct pass_job *j = xcalloc(1, sizeof *j);
+	j->l = l;
+	j->cfg = cfg_get(l);
+	j->dirty = l->dirty;
+	j->n_dirty = l->n_dirty;
+	l->dirty = NULL;
+	l->n_dirty = l->cap_dirty = 0;
+	j->inspect_all = l->inspect_all_next;
+	l->inspect_all_next = false;
+	sync_streams(l);
+	j->n_live = l->mem.engines.n;
+	j->live = xcalloc(j->n_live ? j->n_live : 1, sizeof *j->live);
+	for (size_t i = 0; i < j->n_live; i++) {
+		const struct memory_engine *m = l->mem.engines.v[i];
+		j->live[i] = (struct pass_live){ xstrdup(m->id), m->streams, m->probed,
+						 m->probe_ok, m->probe_failures };
+	}
+	size_t nv = cfg_of(l)->n_vpns;
+	j->ctrl = xcalloc(nv ? nv : 1, sizeof *j->ctrl);
+	for (size_t i = 0; i < nv && i < l->n_ctrl; i++)
+		ctrl_state_copy(&j->ctrl[i], &l->ctrl[i].st);
+	if (l->demand && now_wall_ms() > l->demand_until_ms)
+		l->demand = 0;
+	j->demand = l->demand;
+	j->seq = l->seq;
+	l->in_flight = true;
+	l->pass_started_mono = now_mono_ms();
+	bgpool_submit(l->passes, pass_work, pass_done, j);
 }
 
-static void curl_timer(long ms, void *ud)
+static void on_pass_timer(struct ev_timer *t)
 {
-	struct loop *l = ud;
-	timer_arm(l->curl_timer_fd, ms, 0);
+	struct loop *l = t->ud;
+	if (l->stop)
+		return;
+	if (l->in_flight) {
+		l->pass_wanted = true;
+		return;
+	}
+	pass_submit(l);
+}
+
+/* ---- control servers ---- */
+
+static void ctrl_work(void *arg)
+{
+	struct ctrl_job *c = arg;
+	ctrl_read(&c->cfg->c->vpns[c->i], &c->vpn, &c->prev, CTRL_TIMEOUT_MS, now_wall_ms(), &c->out);
+}
+
+static int64_t ctrl_interval(const struct config *cfg, const struct vpn_obs *v)
+{
+	/* Without a Docker health check the control server is the VPN's only
+	 * sign of life: read it as often as VPNs are checked. */
+	if (v && v->health == HEALTH_NONE)
+		return cfg->health.vpn_check_interval_ms;
+	return cfg->health.port_check_interval_ms;
+}
+
+static void ctrl_done(void *arg, bool ran)
+{
+	struct ctrl_job *c = arg;
+	struct loop *l = c->l;
+	if (ran && !l->stop && c->cfg == l->cfg && c->i < l->n_ctrl) {
+		struct ctrl_slot *s = &l->ctrl[c->i];
+		s->in_flight = false;
+		s->next_ms = c->out.read_ms + ctrl_interval(cfg_of(l), &c->vpn);
+		bool changed = s->st.api_ok != c->out.api_ok || s->st.fwd_port != c->out.fwd_port ||
+			       !str_eq(s->st.vpn_id, c->out.vpn_id);
+		ctrl_state_clear(&s->st);
+		s->st = c->out;
+		memset(&c->out, 0, sizeof c->out);
+		struct vpn_obs *v = l->have_view ? (struct vpn_obs *)observed_vpn(&l->view, cfg_of(l)->vpns[c->i].name) : NULL;
+		if (v && ctrl_matches(&s->st, v)) {
+			ctrl_to_vpn_obs(&s->st, v);
+			publish(l);
+		}
+		if (changed)
+			pass_soon(l, COALESCE_MS);
+	}
+	ctrl_state_clear(&c->prev);
+	ctrl_state_clear(&c->out);
+	free(c->vpn.id);
+	cfg_put(c->cfg);
+	free(c);
+}
+
+/* Starts the reads that are due, one per VPN at a time: a hung control
+ * server holds one io thread for its timeout, never the loop or a pass. */
+static void ctrl_poll(struct loop *l)
+{
+	const struct config *cfg = cfg_of(l);
+	int64_t now = now_wall_ms();
+	for (size_t i = 0; i < l->n_ctrl && l->have_view; i++) {
+		struct ctrl_slot *s = &l->ctrl[i];
+		const struct vpn_obs *v = observed_vpn(&l->view, cfg->vpns[i].name);
+		if (s->in_flight || !v || !v->running)
+			continue;
+		if (ctrl_matches(&s->st, v) && now < s->next_ms)
+			continue;
+		struct ctrl_job *c = xcalloc(1, sizeof *c);
+		c->l = l;
+		c->cfg = cfg_get(l);
+		c->i = i;
+		c->vpn.id = v->id ? xstrdup(v->id) : NULL;
+		c->vpn.exists = v->exists;
+		c->vpn.started_at_ms = v->started_at_ms;
+		c->vpn.health = v->health;
+		ctrl_state_copy(&c->prev, &s->st);
+		s->in_flight = true;
+		bgpool_submit(l->io, ctrl_work, ctrl_done, c);
+	}
+}
+
+static void ctrl_reset(struct loop *l)
+{
+	for (size_t i = 0; i < l->n_ctrl; i++)
+		ctrl_state_clear(&l->ctrl[i].st);
+	free(l->ctrl);
+	l->n_ctrl = cfg_of(l)->n_vpns;
+	l->ctrl = xcalloc(l->n_ctrl ? l->n_ctrl : 1, sizeof *l->ctrl);
+}
+
+/* ---- Docker events ---- */
+
+static const struct vpn_decl *vpn_of_event(const struct loop *l, const struct docker_event *ev)
+{
+	const struct config *cfg = cfg_of(l);
+	for (size_t i = 0; i < cfg->n_vpns; i++) {
+		if (str_eq(cfg->vpns[i].name, ev->name))
+			return &cfg->vpns[i];
+		const struct vpn_obs *v = l->have_view ? observed_vpn(&l->view, cfg->vpns[i].name) : NULL;
+		if (v && v->id && ev->id && str_eq(v->id, ev->id))
+			return &cfg->vpns[i];
+	}
+	return NULL;
 }
 
 static void on_docker_event(const struct docker_event *ev, void *ud)
 {
 	struct loop *l = ud;
-	log_debug("docker event", "action", ev->action, "container", ev->name,
-		  "health", ev->health);
-	if (ev->id)
-		reconciler_mark_dirty(l->r, ev->id);
+	log_debug("docker event", "action", ev->action, "container", ev->name, "health", ev->health);
+	l->seq++;
+	const struct vpn_decl *vpn = vpn_of_event(l, ev);
+	bool patched = false;
+	if (vpn) {
+		if (str_eq(ev->action, "health_status") && ev->health) {
+			overlay_add(l, OV_VPN_HEALTH, vpn->name, health_status_parse(ev->health));
+			patched = true;
+		} else if (str_eq(ev->action, "die") || str_eq(ev->action, "destroy")) {
+			overlay_add(l, OV_VPN_DOWN, vpn->name, HEALTH_NONE);
+			patched = true;
+		} else if (str_eq(ev->action, "start") || str_eq(ev->action, "restart")) {
+			overlay_add(l, OV_VPN_STARTED, vpn->name, HEALTH_NONE);
+			patched = true;
+		}
+	} else if (ev->id) {
+		mark_dirty(l, ev->id);
+		bool ours = false;
+		for (size_t i = 0; l->have_view && i < l->view.n_engines && !ours; i++)
+			ours = str_eq(l->view.engines[i].id, ev->id);
+		if (ours && (str_eq(ev->action, "die") || str_eq(ev->action, "destroy"))) {
+			overlay_add(l, OV_ENGINE_DOWN, ev->id, HEALTH_NONE);
+			patched = true;
+		}
+	}
+	/* Hiding what just failed must not wait for a pass (which may be busy
+	 * for seconds): republish the patched view now. */
+	if (patched)
+		publish(l);
 	pass_soon(l, COALESCE_MS);
+}
+
+static void events_schedule_retry(struct loop *l, const char *error)
+{
+	int64_t up = l->events_up_since ? now_mono_ms() - l->events_up_since : 0;
+	/* Only a stream that stayed up a while proves the peer healthy; one
+	 * that a 403 or a proxy closes at once keeps backing off. */
+	if (up >= EVENTS_HEALTHY_MS || !l->events_backoff_ms)
+		l->events_backoff_ms = EVENTS_RETRY_MIN_MS;
+	else
+		l->events_backoff_ms = l->events_backoff_ms * 2 > EVENTS_RETRY_MAX_MS
+					       ? EVENTS_RETRY_MAX_MS : l->events_backoff_ms * 2;
+	l->events_up_since = 0;
+	log_warn("docker events stream unavailable; retrying", "host", cfg_of(l)->docker_host,
+		 "error", error, "retry_in_ms", LOG_INT(l->events_backoff_ms));
+	ev_timer_arm(&l->events_retry, l->events_backoff_ms, 0);
+}
+
+static void on_events_ended(const struct docker_err *why, void *ud)
+{
+	struct loop *l = ud;
+	if (l->stop)
+		return;
+	/* Something may have happened while it was down: look at everything. */
+	l->inspect_all_next = true;
+	pass_soon(l, 0);
+	events_schedule_retry(l, why->msg);
 }
 
 static void events_open(struct loop *l)
 {
-	struct docker_events_io io = { curl_watch, curl_timer, l };
 	struct docker_err err = { 0 };
-	if (!l->events_docker)
-		l->events_docker = docker_new(l->r->cfg->docker_host, &err);
-	if (l->events_docker && !l->events)
-		l->events = docker_events_open(l->events_docker, 0, on_docker_event, l, &io, &err);
-	else if (l->events)
-		docker_events_reconnect(l->events, &err);
-	if (l->events && docker_events_alive(l->events, &err)) {
-		l->events_retry_ms = 0;
+	if (!l->events_docker) {
+		l->events_docker = docker_new(cfg_of(l)->docker_host, &err);
+		if (l->events_docker) {
+			docker_set_cancel_fd(l->events_docker, l->cancel_fd);
+			/* Negotiation is one quick call; it must not hold the loop
+			 * for long when Docker is slow. */
+			docker_set_timeouts(l->events_docker, 1000, 2000);
+		}
+	}
+	int rc = -1;
+	if (l->events_docker && !l->events) {
+		struct docker_events_cbs cbs = { on_docker_event, on_events_ended, l };
+		l->events = docker_events_open(l->events_docker, 0, &cbs, l->cm, &err);
+		rc = l->events ? 0 : -1;
+	} else if (l->events) {
+		rc = docker_events_reconnect(l->events, &err);
+	}
+	if (rc == 0) {
+		l->events_up_since = now_mono_ms();
 		return;
 	}
-	l->events_retry_ms = l->events_retry_ms ? l->events_retry_ms * 2 : EVENTS_RETRY_MIN_MS;
-	if (l->events_retry_ms > EVENTS_RETRY_MAX_MS)
-		l->events_retry_ms = EVENTS_RETRY_MAX_MS;
-	log_warn("docker events stream unavailable; retrying", "host", l->r->cfg->docker_host,
-		 "error", err.msg, "retry_in_ms", LOG_INT(l->events_retry_ms));
-	timer_arm(l->events_retry_fd, l->events_retry_ms, 0);
+	events_schedule_retry(l, err.msg);
 }
 
-static void events_check(struct loop *l)
+static void on_events_retry(struct ev_timer *t)
 {
-	struct docker_err err = { 0 };
-	if (!l->events || docker_events_alive(l->events, &err))
-		return;
-	log_warn("docker events stream ended", "error", err.msg);
-	/* Something may have happened while it was down: look again. */
-	pass_soon(l, 0);
-	events_open(l);
+	events_open(t->ud);
 }
 
 static void events_close(struct loop *l)
 {
-	if (l->events)
-		docker_events_close(l->events);
+	docker_events_close(l->events);
 	l->events = NULL;
 	docker_free(l->events_docker);
 	l->events_docker = NULL;
+	ev_timer_arm(&l->events_retry, -1, 0);
 }
 
-/* ---- what the API serves ---- */
+/* ---- probes ---- */
 
-static void publish(struct loop *l)
+static const char *engine_name(const struct loop *l, const char *id)
 {
-	struct snapshot *s = publish_build(l->r, l->have_plan ? &l->last_plan : NULL);
-	service_status(&l->svc, s); /* service: systemd STATUS= line */
-	snapshot_publish(&l->store, s);
+	for (size_t i = 0; i < l->view.n_engines; i++)
+		if (str_eq(l->view.engines[i].id, id))
+			return l->view.engines[i].name;
+	return id;
 }
 
-/* Stream counts live in the registry the API thread writes; the planner
- * reads them from its memory, refreshed here before use. */
-static void sync_streams(struct loop *l)
+static void probe_done(const char *id, enum probe_outcome r, void *ud)
 {
-	struct reconciler *r = l->r;
-	const char **ids = xcalloc(r->obs.n_engines, sizeof *ids);
-	for (size_t i = 0; i < r->obs.n_engines; i++) {
-		const char *id = r->obs.engines[i].id;
-		ids[i] = id;
-		plan_memory_set_streams(&r->mem, id, streams_count(&l->streams, id));
+	struct loop *l = ud;
+	if (r == PROBE_LATE) {
+		log_debug("engine probe not run in time; not counted", "engine", engine_name(l, id));
+		return;
 	}
-	if (r->have_obs && r->obs.docker_ok)
-		streams_retain(&l->streams, ids, r->obs.n_engines);
-	free(ids);
+	bool ok = r == PROBE_OK;
+	const struct memory_engine *before = memory_engine(&l->mem, id);
+	bool was_ok = before && before->probed && before->probe_ok;
+	bool first = !before || !before->probed;
+	memory_probe(&l->mem, id, ok);
+	const struct memory_engine *m = memory_engine(&l->mem, id);
+	if (ok != was_ok || first) {
+		log_kv(ok ? LOG_INFO : LOG_WARN, ok ? "engine probe passing" : "engine probe failing",
+		       "engine", engine_name(l, id), NULL);
+		publish(l);
+	}
+	/* Enough failures make the engine a candidate for replacement. */
+	if (!ok && m && m->probe_failures >= cfg_of(l)->engine.health_failures)
+		pass_soon(l, COALESCE_MS);
 }
+
+/* Probes every running engine whose namespace is attached, at the address
+ * clients use (the VPN's host and the published port). */
+static void probe_round(struct loop *l, bool only_unprobed)
+{
+	const struct config *c = cfg_of(l);
+	long timeout = (long)(c->engine.health_interval_ms < 5000 ? c->engine.health_interval_ms : 5000);
+	for (size_t i = 0; l->have_view && i < l->view.n_engines; i++) {
+		const struct engine_obs *e = &l->view.engines[i];
+		if (!e->running || e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
+			continue;
+		const char *host = e->name;
+		if (c->n_vpns) {
+			const struct vpn_decl *d = config_find_vpn(c, e->vpn);
+			if (!d)
+				continue;
+			host = d->host;
+		}
+		const struct memory_engine *m = memory_engine(&l->mem, e->id);
+		if (only_unprobed && m && m->probed)
+			continue;
+		int port = e->host_port ? e->host_port : e->http_port;
+		bool v6 = strchr(host, ':') != NULL;
+		char *url = xasprintf("http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "", port,
+				      c->engine.health_path);
+		probe_start(l->probe, e->id, url, timeout);
+		free(url);
+	}
+}
+
+static void on_probe_tick(struct ev_timer *t)
+{
+	probe_round(t->ud, false);
+}
+
+/* ---- stream events (from the API threads) ---- */
 
 static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
 			       char *err, size_t errlen)
@@ -254,11 +768,25 @@ static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t 
 	return 0;
 }
 
+static void on_streams(struct ev_handler *h, uint32_t events)
+{
+	struct loop *l = (struct loop *)((char *)h - offsetof(struct loop, streams_wake));
+	uint64_t n;
+	while (read(h->fd, &n, sizeof n) > 0)
+		;
+	bool busy_changed = sync_streams(l);
+	publish(l);
+	/* Busy engines change the target (min_free); a stream moving between
+	 * two busy engines does not. */
+	if (busy_changed)
+		pass_soon(l, COALESCE_MS);
+}
+
 /* (Re)starts the API when its address changed; a failure to listen is
  * logged and retried on the next reload, the reconciler goes on. */
 static void api_ensure(struct loop *l)
 {
-	const char *want = l->r->cfg->api.listen;
+	const char *want = cfg_of(l)->api.listen;
 	if (l->api && str_eq(l->api_listen, want))
 		return;
 	api_stop(l->api);
@@ -275,73 +803,7 @@ static void api_ensure(struct loop *l)
 	l->api_listen = xstrdup(want);
 }
 
-/* ---- engine probes ---- */
-
-static void probe_watch(int fd, int what, void *ud)
-{
-	ep_watch(ud, fd, what, TAG_PROBE_BASE);
-}
-
-static void probe_timer(long ms, void *ud)
-{
-	struct loop *l = ud;
-	timer_arm(l->probe_timer_fd, ms, 0);
-}
-
-static void probe_done(const char *id, bool ok, void *ud)
-{
-	struct loop *l = ud;
-	struct reconciler *r = l->r;
-	const struct plan_engine_mem *before = plan_memory_engine(&r->mem, id);
-	bool was_ok = before && before->probed && before->probe_ok;
-	bool first = !before || !before->probed;
-	plan_memory_probe(&r->mem, id, ok);
-	const struct plan_engine_mem *m = plan_memory_engine(&r->mem, id);
-	if (ok != was_ok || first) {
-		const char *name = id;
-		for (size_t i = 0; i < r->obs.n_engines; i++)
-			if (str_eq(r->obs.engines[i].id, id))
-				name = r->obs.engines[i].name;
-		log_kv(ok ? LOG_INFO : LOG_WARN, ok ? "engine probe passing" : "engine probe failing",
-		       "engine", name, NULL);
-		publish(l);
-	}
-	/* Enough failures make the engine a candidate for replacement. */
-	if (!ok && m && m->probe_failures >= r->cfg->engine.health_failures)
-		pass_soon(l, COALESCE_MS);
-}
-
-/* Probes every running engine whose namespace is attached, at the address
- * clients use (the VPN's host and the published port). */
-static void probe_round(struct loop *l, bool only_unprobed)
-{
-	struct reconciler *r = l->r;
-	const struct config *c = r->cfg;
-	long timeout = (long)(c->engine.health_interval_ms < 5000 ? c->engine.health_interval_ms : 5000);
-	for (size_t i = 0; i < r->obs.n_engines; i++) {
-		const struct engine_obs *e = &r->obs.engines[i];
-		if (!e->running || e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
-			continue;
-		const char *host = e->name;
-		if (c->n_vpns) {
-			const struct vpn_decl *d = config_find_vpn(c, e->vpn);
-			if (!d)
-				continue;
-			host = d->host;
-		}
-		const struct plan_engine_mem *m = plan_memory_engine(&r->mem, e->id);
-		if (only_unprobed && m && m->probed)
-			continue;
-		int port = e->host_port ? e->host_port : e->http_port;
-		bool v6 = strchr(host, ':') != NULL;
-		char *url = xasprintf("http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "", port,
-				      c->engine.health_path);
-		probe_start(l->probe, e->id, url, timeout);
-		free(url);
-	}
-}
-
-/* ---- config reload ---- */
+/* ---- config ---- */
 
 static int64_t tick_interval_ms(const struct config *c)
 {
@@ -355,12 +817,72 @@ static int64_t tick_interval_ms(const struct config *c)
  * address, a pass with it. At start-up and after every good reload. */
 static void config_in_force(struct loop *l)
 {
-	int64_t t = tick_interval_ms(l->r->cfg);
-	timer_arm(l->tick_fd, t, t);
-	t = l->r->cfg->engine.health_interval_ms;
-	timer_arm(l->probe_tick_fd, t, t);
+	int64_t t = tick_interval_ms(cfg_of(l));
+	ev_timer_arm(&l->tick, t, t);
+	t = cfg_of(l)->engine.health_interval_ms;
+	ev_timer_arm(&l->probe_tick, t, t);
 	api_ensure(l);
 	pass_soon(l, 0);
+}
+
+/* Logs each diagnostic as its own line, GCC-style location in the message,
+ * so a bad edit is found from the daemon log alone. Returns the first error. */
+static char *log_diags(const struct diags *d, const char *file)
+{
+	char *first = NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		char *line = xasprintf("%s:%d:%d: %s: %s", file, g->pos.line, g->pos.col,
+				       g->level == DIAG_ERROR ? "error" : "warning", g->msg);
+		log_kv(g->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "config diagnostic",
+		       "diag", line, NULL);
+		if (!first && g->level == DIAG_ERROR)
+			first = line;
+		else
+			free(line);
+	}
+	return first;
+}
+
+/* Parses buf as the new config. Valid: swapped in. Invalid: every diagnostic
+ * logged with file:line:col and the old config stays: a bad edit never stops
+ * an engine. */
+static void reload_buffer(struct loop *l, const char *buf, size_t len)
+{
+	struct diags d = { 0 };
+	struct config *c = config_load_buffer(buf, len, l->config_path, &d);
+	char *first = log_diags(&d, l->config_path);
+	size_t nerr = diags_errors(&d);
+	diags_free(&d);
+	if (!c) {
+		log_error("config invalid; keeping the last valid config", "file", l->config_path,
+			  "errors", LOG_INT(nerr));
+		free(l->last_reload_error);
+		l->last_reload_error = first ? first : xstrdup("invalid config");
+		l->reloads_failed++;
+		return;
+	}
+	free(first);
+	log_info("config reloaded", "file", l->config_path, "instance", c->instance,
+		 "vpns", LOG_INT(c->n_vpns), "min", LOG_INT(c->replicas.min),
+		 "max", LOG_INT(c->replicas.max));
+	bool new_host = !str_eq(c->docker_host, cfg_of(l)->docker_host);
+	struct cfgref *r = xcalloc(1, sizeof *r);
+	r->c = c;
+	r->refs = 1;
+	cfg_put(l->cfg);
+	l->cfg = r;
+	free(l->last_reload_error);
+	l->last_reload_error = NULL;
+	l->reloads_ok++;
+	l->last_reload_success_ms = now_wall_ms();
+	ctrl_reset(l);
+	if (new_host) {
+		events_close(l);
+		events_open(l);
+		l->inspect_all_next = true;
+	}
+	config_in_force(l);
 }
 
 /* force (SIGHUP): reload even when the bytes did not change. */
@@ -373,35 +895,49 @@ static void reload(struct loop *l, bool force)
 	int rc = watch_read_if_changed(l->watch, &buf, &len);
 	if (rc < 0) {
 		log_error("config file unreadable; keeping the config in force",
-			  "file", l->r->config_path, "error", strerror(errno));
+			  "file", l->config_path, "error", strerror(errno));
 		return;
 	}
 	if (rc == 0)
 		return;
-	const char *old_host = l->r->cfg->docker_host;
-	char *host = xstrdup(old_host);
-	if (reconciler_reload(l->r, buf, len) == 0) {
-		if (!str_eq(host, l->r->cfg->docker_host))
-			events_close(l); /* reopened below against the new host */
-		if (!l->events)
-			events_open(l);
-		config_in_force(l);
-	}
+	reload_buffer(l, buf, len);
+	free(buf);
 	/* /config shows the reload error (or its absence) at once. */
 	publish(l);
-	free(host);
-	free(buf);
 }
 
-/* ---- the loop ---- */
-
-static void handle_signal(struct loop *l)
+static void on_debounce(struct ev_timer *t)
 {
+	reload(t->ud, false);
+}
+
+static void on_inotify(struct ev_handler *h, uint32_t events)
+{
+	struct loop *l = (struct loop *)((char *)h - offsetof(struct loop, inotify));
+	switch (watch_drain(l->watch)) {
+	case WATCH_RENAMED:
+		/* An atomic replacement is complete: act on it now. */
+		ev_timer_arm(&l->debounce, -1, 0);
+		reload(l, false);
+		break;
+	case WATCH_WRITTEN:
+		ev_timer_arm(&l->debounce, DEBOUNCE_MS, 0);
+		break;
+	case WATCH_NONE:
+		break;
+	}
+}
+
+/* ---- signals, tick ---- */
+
+static void on_signal(struct ev_handler *h, uint32_t events)
+{
+	struct loop *l = (struct loop *)((char *)h - offsetof(struct loop, sig));
 	struct signalfd_siginfo si;
-	while (read(l->sig_fd, &si, sizeof si) == sizeof si) {
+	while (read(h->fd, &si, sizeof si) == sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("SIGHUP: reloading config", "file", l->r->config_path);
+			log_info("SIGHUP: reloading config", "file", l->config_path);
 			service_reloading(&l->svc); /* service: systemctl reload waits for READY */
 			reload(l, true);
 			service_ready(&l->svc);
@@ -417,30 +953,30 @@ static void handle_signal(struct loop *l)
 	}
 }
 
-static void run_pass(struct loop *l)
+static void on_tick(struct ev_timer *t)
 {
-	struct plan p;
-	sync_streams(l);
-	int n = reconciler_pass(l->r, true, &p);
-	/* A pass that acted is checked again soon: creates take a moment to
-	 * show, and make-before-break removals come on the next pass. */
-	if (n > 0)
-		pass_soon(l, VERIFY_MS);
-	if (l->have_plan)
-		plan_free(&l->last_plan);
-	l->last_plan = p;
-	l->have_plan = true;
-	publish(l);
-	/* New engines are hidden until their first probe: do it now. */
-	probe_round(l, true);
+	struct loop *l = t->ud;
+	/* The safety net: events are hints, a periodic observation the truth. */
+	pass_soon(l, 0);
+	ctrl_poll(l);
+	const char *why;
+	if (l->in_flight && view_stale(l, &why))
+		publish(l); /* the view just became stale: say so */
+	if (l->demand && now_wall_ms() > l->demand_until_ms)
+		l->demand = 0;
 }
 
-int loop_run(struct reconciler *r)
+/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
+static void on_watchdog(struct ev_timer *t)
 {
-	struct loop l = { .r = r };
-	char err[256];
-	service_init(&l.svc); /* service: reads WATCHDOG_USEC */
+	struct loop *l = t->ud;
+	service_watchdog(&l->svc);
+}
 
+/* ---- setup and teardown ---- */
+
+static void setup(struct loop *l)
+{
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -448,159 +984,127 @@ int loop_run(struct reconciler *r)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	l.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	l.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (l.sig_fd < 0 || l.ep < 0)
-		fatal("signalfd/epoll: %s", strerror(errno));
+	l->ev = evloop_new();
+	l->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	l->cancel_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->streams_wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->sig.fd < 0 || l->cancel_fd < 0 || l->streams_wake.fd < 0)
+		fatal("signalfd/eventfd: %s", strerror(errno));
+	l->sig.cb = on_signal;
+	evloop_add(l->ev, &l->sig, EPOLLIN);
 
-	l.watch = watch_new(r->config_path, err, sizeof err);
-	if (!l.watch)
+	char err[256];
+	l->watch = watch_new(l->config_path, err, sizeof err);
+	if (!l->watch)
 		fatal("%s", err);
 	/* Prime the content hash with the file as loaded at start-up. */
 	char *buf = NULL;
 	size_t len;
-	if (watch_read_if_changed(l.watch, &buf, &len) > 0)
+	if (watch_read_if_changed(l->watch, &buf, &len) > 0)
 		free(buf);
+	l->inotify.fd = watch_fd(l->watch);
+	l->inotify.cb = on_inotify;
+	evloop_add(l->ev, &l->inotify, EPOLLIN);
 
-	snapshot_store_init(&l.store);
-	l.streams_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (l.streams_fd < 0)
-		fatal("eventfd: %s", strerror(errno));
-	streams_init(&l.streams, l.streams_fd);
-	struct probe_io pio = { probe_watch, probe_timer, &l };
-	l.probe = probe_new(&pio, probe_done, &l);
-	l.probe_tick_fd = timer_new();
-	l.probe_timer_fd = timer_new();
-	l.debounce_fd = timer_new();
-	l.pass_fd = timer_new();
-	l.tick_fd = timer_new();
-	l.curl_timer_fd = timer_new();
-	l.events_retry_fd = timer_new();
-	ep_add(&l, l.sig_fd, EPOLLIN, TAG_SIGNAL);
-	ep_add(&l, watch_fd(l.watch), EPOLLIN, TAG_WATCH);
-	ep_add(&l, l.debounce_fd, EPOLLIN, TAG_DEBOUNCE);
-	ep_add(&l, l.pass_fd, EPOLLIN, TAG_PASS);
-	ep_add(&l, l.tick_fd, EPOLLIN, TAG_TICK);
-	ep_add(&l, l.curl_timer_fd, EPOLLIN, TAG_CURL_TIMER);
-	ep_add(&l, l.events_retry_fd, EPOLLIN, TAG_EVENTS_RETRY);
-	ep_add(&l, l.streams_fd, EPOLLIN, TAG_STREAMS);
-	ep_add(&l, l.probe_tick_fd, EPOLLIN, TAG_PROBE_TICK);
-	ep_add(&l, l.probe_timer_fd, EPOLLIN, TAG_PROBE_TIMER);
-	/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
-	l.watchdog_fd = timer_new();
-	ep_add(&l, l.watchdog_fd, EPOLLIN, TAG_WATCHDOG);
-	int64_t wd = service_watchdog_interval_ms(&l.svc);
+	snapshot_store_init(&l->store);
+	streams_init(&l->streams, l->streams_wake.fd);
+	l->streams_wake.cb = on_streams;
+	evloop_add(l->ev, &l->streams_wake, EPOLLIN);
+	l->cm = cmulti_new(l->ev);
+	l->probe = probe_new(l->cm, probe_done, l);
+	ev_timer_init(l->ev, &l->debounce, on_debounce, l);
+	ev_timer_init(l->ev, &l->pass_timer, on_pass_timer, l);
+	ev_timer_init(l->ev, &l->tick, on_tick, l);
+	ev_timer_init(l->ev, &l->probe_tick, on_probe_tick, l);
+	ev_timer_init(l->ev, &l->events_retry, on_events_retry, l);
+	service_init(&l->svc); /* service: reads WATCHDOG_USEC */
+	ev_timer_init(l->ev, &l->watchdog, on_watchdog, l);
+	int64_t wd = service_watchdog_interval_ms(&l->svc);
 	if (wd > 0)
-		timer_arm(l.watchdog_fd, wd, wd);
+		ev_timer_arm(&l->watchdog, wd, wd);
+	l->r = reconciler_new();
+	l->r->cancel_fd = l->cancel_fd;
+	memory_init(&l->mem);
+	l->passes = bgpool_new(l->ev, 1);
+	l->io = bgpool_new(l->ev, CTRL_THREADS);
+	ctrl_reset(l);
+}
 
-	log_info("daemon started", "config", r->config_path, "instance", r->cfg->instance,
-		 "docker", r->cfg->docker_host, "vpns", LOG_INT(r->cfg->n_vpns));
+static void teardown(struct loop *l)
+{
+	/* Whatever is still talking to Docker or Gluetun gives up now. */
+	uint64_t one = 1;
+	if (write(l->cancel_fd, &one, sizeof one) < 0) {
+		/* nothing better to do: the pools are waited for with a bound */
+	}
+	api_stop(l->api);
+	free(l->api_listen);
+	bool passes_done = bgpool_stop(l->passes, STOP_WAIT_MS);
+	bool io_done = bgpool_stop(l->io, 100);
+	if (passes_done)
+		reconciler_free(l->r);
+	probe_free(l->probe);
+	events_close(l);
+	cmulti_free(l->cm);
+	snapshot_store_destroy(&l->store);
+	streams_destroy(&l->streams);
+	for (size_t i = 0; i < l->n_ov; i++)
+		free(l->ov[i].key);
+	free(l->ov);
+	for (size_t i = 0; i < l->n_dirty; i++)
+		free(l->dirty[i]);
+	free(l->dirty);
+	observed_free(&l->view);
+	memory_free(&l->mem);
+	if (l->have_plan)
+		plan_free(&l->plan);
+	for (size_t i = 0; i < l->n_ctrl; i++)
+		ctrl_state_clear(&l->ctrl[i].st);
+	free(l->ctrl);
+	free(l->docker_error);
+	free(l->last_reload_error);
+	watch_free(l->watch);
+	ev_timer_close(l->ev, &l->debounce);
+	ev_timer_close(l->ev, &l->pass_timer);
+	ev_timer_close(l->ev, &l->tick);
+	ev_timer_close(l->ev, &l->probe_tick);
+	ev_timer_close(l->ev, &l->events_retry);
+	ev_timer_close(l->ev, &l->watchdog);
+	service_destroy(&l->svc);
+	close(l->sig.fd);
+	close(l->streams_wake.fd);
+	/* A thread still stuck in a remote call keeps these: the process is
+	 * about to exit anyway. */
+	if (passes_done && io_done) {
+		close(l->cancel_fd);
+		cfg_put(l->cfg);
+	}
+	evloop_free(l->ev);
+}
+
+int loop_run(const char *config_path, struct config *cfg)
+{
+	struct loop l = { 0 };
+	l.config_path = xstrdup(config_path);
+	l.cfg = xcalloc(1, sizeof *l.cfg);
+	l.cfg->c = cfg;
+	l.cfg->refs = 1;
+	l.reloads_ok = 1;
+	l.last_reload_success_ms = now_wall_ms();
+	setup(&l);
+
+	log_info("daemon started", "config", config_path, "instance", cfg->instance,
+		 "docker", cfg->docker_host, "vpns", LOG_INT(cfg->n_vpns));
 	events_open(&l);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
 	service_ready(&l.svc); /* service: the API listens, the config is in force */
 
 	while (!l.stop) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(l.ep, evs, (int)ARRAY_LEN(evs), -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (evloop_run_once(l.ev, -1) < 0)
 			fatal("epoll_wait: %s", strerror(errno));
-		}
-		bool do_pass = false;
-		for (int i = 0; i < n && !l.stop; i++) {
-			uint64_t tag = evs[i].data.u64;
-			switch (tag) {
-			case TAG_SIGNAL:
-				handle_signal(&l);
-				break;
-			case TAG_WATCH:
-				if (watch_drain(l.watch))
-					timer_arm(l.debounce_fd, DEBOUNCE_MS, 0);
-				break;
-			case TAG_DEBOUNCE:
-				timer_ack(l.debounce_fd);
-				reload(&l, false);
-				break;
-			case TAG_PASS:
-			case TAG_TICK:
-				timer_ack(tag == TAG_PASS ? l.pass_fd : l.tick_fd);
-				do_pass = true;
-				break;
-			case TAG_CURL_TIMER:
-				timer_ack(l.curl_timer_fd);
-				if (l.events)
-					docker_events_on_timeout(l.events);
-				events_check(&l);
-				break;
-			case TAG_EVENTS_RETRY:
-				timer_ack(l.events_retry_fd);
-				events_open(&l);
-				break;
-			case TAG_STREAMS:
-				timer_ack(l.streams_fd); /* an eventfd reads like a timerfd */
-				sync_streams(&l);
-				publish(&l);
-				/* Busy engines change the target (min_free). */
-				pass_soon(&l, COALESCE_MS);
-				break;
-			case TAG_PROBE_TICK:
-				timer_ack(l.probe_tick_fd);
-				probe_round(&l, false);
-				break;
-			case TAG_PROBE_TIMER:
-				timer_ack(l.probe_timer_fd);
-				probe_on_timeout(l.probe);
-				break;
-			case TAG_WATCHDOG:
-				timer_ack(l.watchdog_fd);
-				service_watchdog(&l.svc); /* service */
-				break;
-			default: {
-				int what = 0;
-				if (evs[i].events & EPOLLIN)
-					what |= DOCKER_IO_IN;
-				if (evs[i].events & EPOLLOUT)
-					what |= DOCKER_IO_OUT;
-				if (evs[i].events & (EPOLLERR | EPOLLHUP))
-					what |= DOCKER_IO_ERR;
-				if (tag >= TAG_PROBE_BASE) {
-					probe_on_fd(l.probe, (int)(tag - TAG_PROBE_BASE), what);
-					break;
-				}
-				if (l.events)
-					docker_events_on_fd(l.events, (int)(tag - TAG_CURL_BASE), what);
-				events_check(&l);
-			}
-			}
-		}
-		/* One pass per tick, however many wake-ups asked for it. */
-		if (do_pass && !l.stop)
-			run_pass(&l);
 	}
-
-	/* The API thread reads the store: stop it before tearing down. */
-	api_stop(l.api);
-	free(l.api_listen);
-	snapshot_store_destroy(&l.store);
-	probe_free(l.probe);
-	streams_destroy(&l.streams);
-	close(l.streams_fd);
-	close(l.probe_tick_fd);
-	close(l.probe_timer_fd);
-	if (l.have_plan)
-		plan_free(&l.last_plan);
-	events_close(&l);
-	watch_free(l.watch);
-	close(l.debounce_fd);
-	close(l.pass_fd);
-	close(l.tick_fd);
-	close(l.curl_timer_fd);
-	close(l.events_retry_fd);
-	close(l.sig_fd);
-	close(l.watchdog_fd);
-	service_destroy(&l.svc);
-	close(l.ep);
+	teardown(&l);
+	free(l.config_path);
 	return 0;
 }

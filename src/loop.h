@@ -1,15 +1,13 @@
-/* loop.h - the daemon's single-threaded epoll loop: config watch with
- * debounce, signals, Docker events, timers; events only mark the world dirty. */
+/* loop.h - the daemon: an epoll loop that owns every input and never waits on
+ * a remote call; reconcile passes run on a worker thread. */
 #ifndef ACE_LOOP_H
 #define ACE_LOOP_H
 
-#include <stdbool.h>
-#include <stdint.h>
+struct config;
 
-struct reconciler;
-
-/* Runs the daemon until SIGTERM/SIGINT: returns the exit status (0 on a
- * clean stop). Engines are never stopped on exit. */
-int loop_run(struct reconciler *r);
+/* Runs the daemon on cfg (loaded from config_path, which is then watched;
+ * the loop takes cfg over) until SIGTERM/SIGINT. Returns the exit status (0
+ * on a clean stop). Engines are never stopped on exit. */
+int loop_run(const char *config_path, struct config *cfg);
 
 #endif

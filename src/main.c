@@ -2,6 +2,7 @@
  * codes. Every real piece of work lives in another subsystem. */
 #include "config-auto.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include <time.h>
 
 #include "config.h"
+#include "diag.h"
 #include "docker.h"
+#include "import_env.h"
 #include "log.h"
 #include "loop.h"
 #include "plan.h"
@@ -30,6 +33,7 @@ enum {
 struct cli {
 	const char *cmd;
 	const char *config;
+	const char *file;   /* import-env: the .env to read */
 	const char *api_url;
 	const char *timeout;
 	bool json;
@@ -56,6 +60,8 @@ static void usage(FILE *out)
 		"                                reconcile until converged, then exit\n"
 		"  run      [-c FILE]            run the daemon\n"
 		"  status   [--api URL]          summary from a running daemon\n"
+		"  import-env [FILE]             print orchestrator.yaml for an upstream v1 .env\n"
+		"                                (default ./.env; '-' reads stdin)\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     config file (default %s; '-' reads stdin)\n"
@@ -136,24 +142,62 @@ static int cmd_validate(const struct cli *cli)
 	return rc;
 }
 
+/* Reads an upstream v1 .env and prints its orchestrator.yaml: exit 0 when
+ * every line could be read (unmapped variables are comments, not errors). */
+static int cmd_import_env(const struct cli *cli)
+{
+	const char *path = cli->file ? cli->file : ".env";
+	const char *name = str_eq(path, "-") ? "<stdin>" : path;
+	struct diags d = { 0 };
+	size_t len = 0;
+	char *text = read_file(path, 4u << 20, &len);
+	if (!text) {
+		fprintf(stderr, "ace-orchestrator: import-env: cannot read %s: %s\n",
+			str_eq(path, "-") ? "standard input" : path, strerror(errno));
+		return EXIT_INVALID;
+	}
+	char *yaml = import_env(text, len, name, &d);
+	fputs(yaml, stdout);
+	diags_print(&d, name, stderr);
+	int rc = diags_errors(&d) ? EXIT_INVALID : EXIT_OK;
+	free(yaml);
+	free(text);
+	diags_free(&d);
+	return rc;
+}
+
+/* Loads the config for plan, apply and run: every diagnostic on stderr. */
+static struct config *load_config(const char *path)
+{
+	struct diags d = { 0 };
+	struct config *c = config_load_file(path, &d);
+	diags_print(&d, path, stderr);
+	diags_free(&d);
+	return c;
+}
+
 static int cmd_plan(const struct cli *cli)
 {
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
-	struct plan p;
-	int n = reconciler_pass(r, false, &p);
+	struct reconciler *r = reconciler_new();
+	struct pass_input in = { .cfg = cfg };
+	struct pass_result res;
+	int n = reconciler_pass(r, &in, &res);
+	const struct plan *p = &res.plan;
 	if (cli->json) {
-		cJSON *j = plan_to_json(&p);
+		cJSON *j = plan_to_json(p);
 		char *s = cJSON_Print(j);
 		printf("%s\n", s);
 		free(s);
 		cJSON_Delete(j);
 	} else {
-		plan_format_text(&p, stdout);
+		plan_format_text(p, stdout);
 	}
-	plan_free(&p);
+	pass_result_free(&res);
 	reconciler_free(r);
+	config_free(cfg);
 	if (n < 0)
 		return EXIT_INVALID;
 	if (cli->detailed_exitcode)
@@ -176,44 +220,46 @@ static int cmd_apply(const struct cli *cli)
 		fprintf(stderr, "ace-orchestrator: --timeout: %s\n", err);
 		return EXIT_USAGE;
 	}
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
+	struct reconciler *r = reconciler_new();
 	int64_t deadline = now_mono_ms() + timeout_ms;
 	int rc = EXIT_INVALID;
 	for (unsigned pass = 1;; pass++) {
-		struct plan p;
-		int n = reconciler_pass(r, true, &p);
-		bool converged = n == 0 && !p.reason;
+		struct pass_input in = { .cfg = cfg, .apply = true };
+		struct pass_result res;
+		int n = reconciler_pass(r, &in, &res);
+		const struct plan *p = &res.plan;
+		bool converged = n == 0 && !p->reason;
 		if (converged) {
-			log_info("converged", "passes", LOG_INT(pass), "target", LOG_INT(p.target));
-			plan_free(&p);
+			log_info("converged", "passes", LOG_INT(pass), "target", LOG_INT(p->target));
+			pass_result_free(&res);
 			rc = EXIT_OK;
 			break;
 		}
 		if (now_mono_ms() >= deadline) {
 			log_error("not converged before the timeout", "timeout", cli->timeout ? cli->timeout : "5m",
-				  "pending_actions", LOG_INT(n), "reason", p.reason);
-			plan_format_text(&p, stderr);
-			plan_free(&p);
+				  "pending_actions", LOG_INT(n), "reason", p->reason);
+			plan_format_text(p, stderr);
+			pass_result_free(&res);
 			break;
 		}
-		plan_free(&p);
+		pass_result_free(&res);
 		/* Give created containers a moment to show up as running. */
 		sleep_ms(n > 0 ? 500 : 1000);
 	}
 	reconciler_free(r);
+	config_free(cfg);
 	return rc;
 }
 
 static int cmd_run(const struct cli *cli)
 {
-	struct reconciler *r = reconciler_new(cli->config);
-	if (!r)
+	struct config *cfg = load_config(cli->config);
+	if (!cfg)
 		return EXIT_INVALID;
-	int rc = loop_run(r);
-	reconciler_free(r);
-	return rc;
+	return loop_run(cli->config, cfg);
 }
 
 int main(int argc, char **argv)
@@ -236,6 +282,17 @@ int main(int argc, char **argv)
 	rc = parse_cli(sub_argc, sub_argv, &cli);
 	if (rc >= 0)
 		return rc;
+	/* import-env takes one FILE operand (options may follow it too);
+	 * nothing else takes any. */
+	if (strcmp(cli.cmd, "import-env") == 0 && optind < sub_argc) {
+		cli.file = sub_argv[optind];
+		sub_argc -= optind;
+		sub_argv += optind; /* the operand stands where argv[0] would */
+		optind = 1;
+		rc = parse_cli(sub_argc, sub_argv, &cli);
+		if (rc >= 0)
+			return rc;
+	}
 	if (optind < sub_argc) {
 		fprintf(stderr, "ace-orchestrator: unexpected argument '%s'\n", sub_argv[optind]);
 		return EXIT_USAGE;
@@ -244,6 +301,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(cli.cmd, "validate") == 0)
 		return cmd_validate(&cli);
+	if (strcmp(cli.cmd, "import-env") == 0)
+		return cmd_import_env(&cli);
 	if (docker_global_init() != 0)
 		fatal("libcurl initialisation failed");
 	if (strcmp(cli.cmd, "plan") == 0)

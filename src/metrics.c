@@ -187,6 +187,9 @@ static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 	int64_t ms = m->last_reload_success_ms > 0 ? m->last_reload_success_ms : 0;
 	mb_printf(b, "orch_config_last_reload_success_timestamp_seconds %" PRId64 ".%03d\n",
 		  ms / 1000, (int)(ms % 1000));
+	family(b, "orch_docker_requests_total", "counter",
+	       "Requests sent to the Docker Engine API (every call, events streams included).");
+	mb_printf(b, "orch_docker_requests_total %" PRIu64 "\n", m->docker_requests);
 }
 
 char *metrics_render(const struct snapshot *s)
@@ -195,6 +198,12 @@ char *metrics_render(const struct snapshot *s)
 	strbuf_add(&b, "", 0);
 	family(&b, "orch_docker_up", "gauge", "1 when the last pass reached the Docker daemon.");
 	mb_printf(&b, "orch_docker_up %d\n", s->docker_ok ? 1 : 0);
+	family(&b, "orch_view_stale", "gauge",
+	       "1 while Docker fails and the API serves the last good observation.");
+	mb_printf(&b, "orch_view_stale %d\n", s->stale ? 1 : 0);
+	family(&b, "orch_view_observed_timestamp_seconds", "gauge",
+	       "When the observation the API serves was made (0: none yet).");
+	mb_printf(&b, "orch_view_observed_timestamp_seconds %.3f\n", (double)s->observed_ms / 1000.0);
 	family(&b, "orch_config_loaded", "gauge", "1 when a valid config is in force.");
 	mb_printf(&b, "orch_config_loaded %d\n", s->config_loaded ? 1 : 0);
 	render_vpns(&b, s);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "docker.h"
-#include "gluetun.h"
 #include "observe.h"
 #include "util.h"
 
@@ -177,81 +176,80 @@ static bool vpn_moved(const struct vpn_obs *now, const struct vpn_obs *before)
 	       now->started_at_ms != before->started_at_ms;
 }
 
-static void copy_ports(struct vpn_obs *v, const struct vpn_obs *p)
+/* Copies the observation of a VPN (or an engine) from the previous pass: a
+ * failed inspect keeps the last good view instead of erasing the object. */
+static void vpn_obs_copy(struct vpn_obs *dst, const struct vpn_obs *src)
 {
-	v->api_ok = p->api_ok;
-	v->api_error = dup_or_null(p->api_error);
-	v->fwd_port = p->fwd_port;
-	v->n_fwd_ports = p->n_fwd_ports;
-	if (p->n_fwd_ports) {
-		v->fwd_ports = xcalloc(p->n_fwd_ports, sizeof(int));
-		memcpy(v->fwd_ports, p->fwd_ports, p->n_fwd_ports * sizeof(int));
+	*dst = *src;
+	dst->name = dup_or_null(src->name);
+	dst->id = dup_or_null(src->id);
+	dst->state = dup_or_null(src->state);
+	dst->api_error = dup_or_null(src->api_error);
+	dst->public_ip = dup_or_null(src->public_ip);
+	dst->fwd_ports = NULL;
+	if (src->n_fwd_ports) {
+		dst->fwd_ports = xcalloc(src->n_fwd_ports, sizeof(int));
+		memcpy(dst->fwd_ports, src->fwd_ports, src->n_fwd_ports * sizeof(int));
 	}
-	v->public_ip = dup_or_null(p->public_ip);
-	v->ports_read_ms = p->ports_read_ms;
 }
 
-/* Asks the control server. On failure the last known ports stay (a timeout
- * must not look like "port lost" and churn the forwarded engine); api_ok
- * tells the planner the answer is not fresh. */
-static void read_control(struct vpn_obs *v, const struct vpn_decl *decl,
-			 const struct vpn_obs *p, const struct observe_opts *opts,
-			 int64_t now_ms)
+static void engine_obs_copy(struct engine_obs *dst, const struct engine_obs *src)
 {
-	char *url = decl->api ? xstrdup(decl->api) : xasprintf("http://%s:8000", decl->name);
-	struct gluetun *g = gluetun_new(url, decl->api_key, opts ? opts->gluetun_timeout_ms : 0);
-	char err[256] = "";
-	enum gluetun_result r = GLUETUN_OK;
-	if (opts && opts->n_gluetun_reads)
-		(*opts->n_gluetun_reads)++;
-	if (decl->port_forwarding != PF_OFF) {
-		int *ports;
-		size_t n;
-		r = gluetun_forwarded_ports(g, &ports, &n, err, sizeof(err));
-		if (r == GLUETUN_OK) {
-			v->fwd_ports = ports;
-			v->n_fwd_ports = n;
-			v->fwd_port = n ? ports[0] : 0;
-		}
-	}
-	if (r == GLUETUN_OK) {
-		char *ip;
-		r = gluetun_public_ip(g, &ip, err, sizeof(err));
-		if (r == GLUETUN_OK)
-			v->public_ip = ip;
-	}
-	if (r != GLUETUN_OK) {
-		v->api_ok = false;
-		v->api_error = xstrdup(err);
-		if (p && !v->n_fwd_ports && p->n_fwd_ports) {
-			v->fwd_port = p->fwd_port;
-			v->n_fwd_ports = p->n_fwd_ports;
-			v->fwd_ports = xcalloc(p->n_fwd_ports, sizeof(int));
-			memcpy(v->fwd_ports, p->fwd_ports, p->n_fwd_ports * sizeof(int));
-		}
-		if (p && !v->public_ip)
-			v->public_ip = dup_or_null(p->public_ip);
-	} else {
-		v->api_ok = true;
-	}
-	v->ports_read_ms = now_ms;
-	gluetun_free(g);
-	free(url);
+	*dst = *src;
+	dst->id = dup_or_null(src->id);
+	dst->name = dup_or_null(src->name);
+	dst->state = dup_or_null(src->state);
+	dst->vpn = dup_or_null(src->vpn);
+	dst->vpn_id = dup_or_null(src->vpn_id);
+	dst->config_hash = dup_or_null(src->config_hash);
+	dst->network_mode = dup_or_null(src->network_mode);
 }
 
-/* Returns -1 on a Docker error other than "no such container". */
-static int observe_vpn(struct docker *d, const struct config *cfg, size_t i,
-		       const struct observed *prev, const struct observe_opts *opts,
-		       int64_t now_ms, struct observed *out, struct docker_err *err)
+void observed_copy(struct observed *dst, const struct observed *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->docker_ok = src->docker_ok;
+	dst->docker_error = dup_or_null(src->docker_error);
+	dst->n_errors = src->n_errors;
+	dst->n_engines = src->n_engines;
+	dst->engines = xcalloc(src->n_engines ? src->n_engines : 1, sizeof(*dst->engines));
+	for (size_t i = 0; i < src->n_engines; i++)
+		engine_obs_copy(&dst->engines[i], &src->engines[i]);
+	dst->n_vpns = src->n_vpns;
+	dst->vpns = xcalloc(src->n_vpns ? src->n_vpns : 1, sizeof(*dst->vpns));
+	for (size_t i = 0; i < src->n_vpns; i++)
+		vpn_obs_copy(&dst->vpns[i], &src->vpns[i]);
+}
+
+/* A failure that does not invalidate the whole observation: counted, and
+ * the first one kept for logs and /readyz. */
+static void partial_error(struct observed *out, const struct docker_err *err)
+{
+	if (!out->n_errors++)
+		out->docker_error = xstrdup(err->msg[0] ? err->msg : "docker error");
+}
+
+/* The VPN container as Docker sees it; its control server is read
+ * elsewhere (ctrl.c). A failed inspect keeps the previous view. */
+static void observe_vpn(struct docker *d, const struct config *cfg, size_t i,
+			const struct observed *prev, struct observed *out)
 {
 	const struct vpn_decl *decl = &cfg->vpns[i];
 	struct vpn_obs *v = &out->vpns[i];
 	struct docker_inspect in;
-	if (docker_inspect(d, decl->name, &in, err) < 0) {
-		if (!docker_err_not_found(err))
-			return -1;
-		v->api_error = xstrdup("vpn container not found");
-		return 0;
+	struct docker_err err = { 0, "" };
+	if (docker_inspect(d, decl->name, &in, &err) < 0) {
+		if (docker_err_not_found(&err)) {
+			v->api_error = xstrdup("vpn container not found");
+			return;
+		}
+		partial_error(out, &err);
+		const struct vpn_obs *p = observed_vpn(prev, decl->name);
+		if (p) {
+			vpn_obs_clear(v);
+			vpn_obs_copy(v, p);
+		}
+		return;
 	}
 	v->exists = true;
 	v->id = xstrdup(in.id);
@@ -260,18 +258,8 @@ static int observe_vpn(struct docker *d, const struct config *cfg, size_t i,
 	v->health = health_status_parse(in.health);
 	v->started_at_ms = in.started_at_ms;
 	docker_inspect_free(&in);
-	if (!v->running) {
+	if (!v->running)
 		v->api_error = xstrdup("vpn container not running");
-		return 0;
-	}
-	const struct vpn_obs *p = observed_vpn(prev, decl->name);
-	bool fresh = p && p->running && !vpn_moved(v, p) && p->ports_read_ms &&
-		     now_ms - p->ports_read_ms < cfg->health.port_check_interval_ms;
-	if (fresh)
-		copy_ports(v, p);
-	else
-		read_control(v, decl, p, opts, now_ms);
-	return 0;
 }
 
 static bool is_dirty(const struct observe_opts *opts, const char *id)
@@ -290,8 +278,9 @@ static bool is_dirty(const struct observe_opts *opts, const char *id)
  * Docker error. */
 static int observe_engine(struct docker *d, const struct docker_container *c,
 			  const struct observed *prev, const struct observe_opts *opts,
-			  struct observed *out, struct engine_obs *e, struct docker_err *err)
+			  struct observed *out, struct engine_obs *e)
 {
+	struct docker_err errbuf = { 0, "" }, *err = &errbuf;
 	memset(e, 0, sizeof(*e));
 	e->id = xstrdup(c->id);
 	e->name = xstrdup(c->name);
@@ -316,12 +305,26 @@ static int observe_engine(struct docker *d, const struct docker_container *c,
 		if (opts && opts->n_engine_inspects)
 			(*opts->n_engine_inspects)++;
 		if (docker_inspect(d, c->id, &in, err) < 0) {
-			engine_obs_clear(e);
-			return docker_err_not_found(err) ? 0 : -1;
+			if (docker_err_not_found(err)) {
+				engine_obs_clear(e);
+				return 0;
+			}
+			/* Keep what was known: one slow or failing inspect must not
+			 * take a running engine out of the view. */
+			partial_error(out, err);
+			if (pe) {
+				engine_obs_clear(e);
+				engine_obs_copy(e, pe);
+			}
+			if (*e->vpn)
+				e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, vpn);
+			return 1;
 		}
 		e->inspected = true;
 		e->network_mode = xstrdup(in.network_mode);
 		e->started_at_ms = in.started_at_ms;
+		e->finished_at_ms = in.finished_at_ms;
+		e->exit_code = in.exit_code;
 		/* The state may have moved between the list and the inspect. */
 		free(e->state);
 		e->state = xstrdup(in.status);
@@ -331,6 +334,8 @@ static int observe_engine(struct docker *d, const struct docker_container *c,
 		e->inspected = true;
 		e->network_mode = dup_or_null(pe->network_mode);
 		e->started_at_ms = pe->started_at_ms;
+		e->finished_at_ms = pe->finished_at_ms;
+		e->exit_code = pe->exit_code;
 	}
 	if (*e->vpn)
 		e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, vpn);
@@ -357,16 +362,7 @@ static int docker_failed(struct observed *out, const struct docker_err *err)
 }
 
 int observe_build(struct docker *d, const struct config *cfg, const struct observed *prev,
-		  const char *const *dirty_ids, size_t n_dirty, int64_t now_ms,
-		  struct observed *out)
-{
-	struct observe_opts opts = { .dirty_ids = dirty_ids, .n_dirty = n_dirty };
-	return observe_build_opts(d, cfg, prev, &opts, now_ms, out);
-}
-
-int observe_build_opts(struct docker *d, const struct config *cfg,
-		       const struct observed *prev, const struct observe_opts *opts,
-		       int64_t now_ms, struct observed *out)
+		  const struct observe_opts *opts, struct observed *out)
 {
 	struct docker_err err = { 0, "" };
 	struct docker_list list = { 0 };
@@ -383,20 +379,12 @@ int observe_build_opts(struct docker *d, const struct config *cfg,
 		return docker_failed(out, &err);
 	/* VPNs first: deciding which engines need an inspect compares them. */
 	for (size_t i = 0; i < cfg->n_vpns; i++)
-		if (observe_vpn(d, cfg, i, prev, opts, now_ms, out, &err) < 0)
-			goto fail;
-	out->engines = xcalloc(list.n, sizeof(*out->engines));
-	for (size_t i = 0; i < list.n; i++) {
-		rc = observe_engine(d, &list.v[i], prev, opts, out,
-				    &out->engines[out->n_engines], &err);
-		if (rc < 0)
-			goto fail;
-		out->n_engines += (size_t)rc;
-	}
+		observe_vpn(d, cfg, i, prev, out);
+	out->engines = xcalloc(list.n ? list.n : 1, sizeof(*out->engines));
+	for (size_t i = 0; i < list.n; i++)
+		out->n_engines += (size_t)observe_engine(d, &list.v[i], prev, opts, out,
+							 &out->engines[out->n_engines]);
 	docker_list_free(&list);
 	out->docker_ok = true;
 	return 0;
-fail:
-	docker_list_free(&list);
-	return docker_failed(out, &err);
 }

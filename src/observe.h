@@ -48,6 +48,8 @@ struct engine_obs {
 	bool inspected;
 	char *network_mode;    /* HostConfig.NetworkMode */
 	int64_t started_at_ms; /* State.StartedAt, ms since epoch; 0 unknown */
+	int64_t finished_at_ms; /* State.FinishedAt (last exit); 0 unknown */
+	int exit_code;         /* State.ExitCode of that exit */
 	enum ns_state ns;
 };
 
@@ -70,8 +72,11 @@ struct vpn_obs {
 };
 
 struct observed {
-	bool docker_ok;
+	bool docker_ok;      /* the list call worked: the engines are all here */
+	/* When !docker_ok, why; otherwise the first of n_errors inspects that
+	 * failed (those objects keep their previous observation). */
 	char *docker_error;
+	unsigned n_errors;
 	struct engine_obs *engines;
 	size_t n_engines;
 	struct vpn_obs *vpns;
@@ -79,6 +84,8 @@ struct observed {
 };
 
 void observed_free(struct observed *o);
+/* A deep copy (dst is overwritten, not freed). */
+void observed_copy(struct observed *dst, const struct observed *src);
 /* The observation of the VPN of that name, NULL when none. */
 const struct vpn_obs *observed_vpn(const struct observed *o, const char *name);
 void engine_obs_clear(struct engine_obs *e);
@@ -91,35 +98,26 @@ enum ns_state observe_classify(const char *engine_network_mode,
 
 /* Inputs of observe_build beyond the config. */
 struct observe_opts {
-	/* Engine IDs touched by Docker events since the last pass: re-inspected
-	 * (full IDs or unique prefixes of at least 12 characters). */
+	/* Engine IDs touched by Docker events or acted upon since the last pass:
+	 * re-inspected (full IDs or unique prefixes of at least 12 characters). */
 	const char *const *dirty_ids;
 	size_t n_dirty;
-	/* Re-inspect every engine (first pass, events stream was interrupted). */
+	/* Re-inspect every engine (first pass, periodic resync, events stream
+	 * interrupted). */
 	bool inspect_all;
-	/* Gluetun control-server timeout; <= 0: 2000 ms. */
-	long gluetun_timeout_ms;
-	/* Out, optional: engine inspects and control-server reads done. */
+	/* Out, optional: engine inspects done. */
 	unsigned *n_engine_inspects;
-	unsigned *n_gluetun_reads;
 };
 
 /* Builds *out from one label-filtered list call, an inspect of every declared
- * VPN, inspects of engines only when needed (new since prev, dirty, state
- * changed, or their VPN's ID/StartedAt moved) and the VPNs' control servers
- * (forwarded ports and public IP, reused from prev while younger than
- * config->health.port_check_interval_ms). prev may be NULL. dirty_ids: engine
- * IDs touched by Docker events since the last pass. now_ms is the clock the
- * cache is kept in (any clock, used consistently).
- * Returns 0; -1 when Docker failed, with out->docker_ok false and
- * out->docker_error set (out->vpns still names every declared VPN).
- * Gluetun failures are per VPN (api_ok/api_error), never -1. */
+ * VPN and inspects of engines only when needed (new since prev, dirty, state
+ * changed, or their VPN's ID/StartedAt moved). The control servers are not
+ * read here (ctrl.c); a VPN's api_* fields stay empty. prev may be NULL, opts
+ * too. Returns 0; -1 when the list failed, with out->docker_ok false and
+ * out->docker_error set (out->vpns still names every declared VPN). A failed
+ * inspect (not a 404) keeps that object's previous observation and is
+ * counted in out->n_errors. */
 int observe_build(struct docker *d, const struct config *cfg, const struct observed *prev,
-		  const char *const *dirty_ids, size_t n_dirty, int64_t now_ms,
-		  struct observed *out);
-/* The same with every knob (opts may be NULL). */
-int observe_build_opts(struct docker *d, const struct config *cfg,
-		       const struct observed *prev, const struct observe_opts *opts,
-		       int64_t now_ms, struct observed *out);
+		  const struct observe_opts *opts, struct observed *out);
 
 #endif

@@ -71,6 +71,12 @@ static bool engine_dead_state(const struct engine_obs *o)
 	       str_eq(o->state, "created");
 }
 
+/* Whole seconds, rounded up: "in 0s" would read as "now". */
+static long long secs_up(int64_t ms)
+{
+	return (long long)((ms + 999) / 1000);
+}
+
 static int engine_port(const struct engine_obs *o, bool behind_vpn)
 {
 	/* Without a VPN the published host port is what the range governs. */
@@ -84,131 +90,6 @@ bool pl_eng_idle(const struct pl_eng *e)
 	return e->streams <= 0;
 }
 
-/* ---- setup ---- */
-
-static void mark_used(struct pl_group *g, int port)
-{
-	if (!range_contains(g->range, port))
-		return;
-	unsigned char *u = &g->used[port - g->range.lo];
-	if (!*u) {
-		*u = 1;
-		g->n_free--;
-	}
-}
-
-static void groups_init(struct pl *c)
-{
-	const struct config *cfg = c->cfg;
-	c->ng = cfg->n_vpns ? cfg->n_vpns : 1;
-	c->g = xcalloc(c->ng, sizeof *c->g);
-	for (size_t i = 0; i < c->ng; i++) {
-		struct pl_group *g = &c->g[i];
-		if (cfg->n_vpns) {
-			const struct vpn_decl *d = &cfg->vpns[i];
-			g->name = d->name;
-			g->vo = observed_vpn(c->obs, d->name);
-			g->id = g->vo && g->vo->id ? g->vo->id : "";
-			g->range = d->ports;
-			g->max = d->max_engines > 0 ? d->max_engines : range_size(d->ports);
-			g->available = plan_vpn_available(g->vo);
-			g->pf = d->port_forwarding;
-			if (g->pf != PF_OFF && g->vo && g->vo->fwd_port > 0)
-				g->fwd = g->vo->fwd_port;
-		} else {
-			g->name = "";
-			g->id = "";
-			g->range = cfg->ports;
-			g->max = range_size(cfg->ports);
-			g->available = true;
-			g->pf = PF_OFF;
-		}
-		if (g->max > range_size(g->range))
-			g->max = range_size(g->range);
-		g->n_free = range_size(g->range);
-		g->used = xcalloc((size_t)g->n_free, 1);
-	}
-	/* A port is free only if no owned container holds it, whatever its
-	 * state, label or VPN: names are {prefix}-{port} and must stay unique. */
-	const char *prefix = cfg->engine.name_prefix ? cfg->engine.name_prefix : "acestream";
-	size_t plen = strlen(prefix);
-	for (size_t i = 0; i < c->obs->n_engines; i++) {
-		const struct engine_obs *o = &c->obs->engines[i];
-		long long np = 0;
-		bool named = o->name && strncmp(o->name, prefix, plen) == 0 &&
-			     o->name[plen] == '-' && parse_int(o->name + plen + 1, 1, 65535, &np);
-		for (size_t k = 0; k < c->ng; k++) {
-			mark_used(&c->g[k], o->http_port);
-			mark_used(&c->g[k], o->host_port);
-			if (named)
-				mark_used(&c->g[k], (int)np);
-		}
-	}
-	/* A port whose create Docker refused for its name (a container we do
-	 * not own holds {prefix}-{port}) is not offered while that back-off
-	 * lasts: the fleet reaches its target on the next free port instead of
-	 * stalling. Other failures (image missing...) keep the port: moving on
-	 * would only fail again elsewhere. */
-	for (size_t i = 0; c->mem && i < c->mem->n_backoffs; i++) {
-		const struct plan_backoff *b = &c->mem->backoffs[i];
-		long long np = 0;
-		if (!b->name_taken || b->until_ms <= c->now || strncmp(b->key, prefix, plen) != 0 ||
-		    b->key[plen] != '-' || !parse_int(b->key + plen + 1, 1, 65535, &np))
-			continue;
-		for (size_t k = 0; k < c->ng; k++)
-			mark_used(&c->g[k], (int)np);
-	}
-}
-
-static int eng_cmp(const void *a, const void *b, void *arg)
-{
-	const struct pl *c = arg;
-	const struct pl_eng *x = &c->e[*(const size_t *)a], *y = &c->e[*(const size_t *)b];
-	/* Undeclared VPNs sort last; ports ascending; names break ties. */
-	unsigned gx = (unsigned)x->g, gy = (unsigned)y->g;
-	if (gx != gy)
-		return gx < gy ? -1 : 1;
-	if (x->o->http_port != y->o->http_port)
-		return x->o->http_port < y->o->http_port ? -1 : 1;
-	int r = strcmp(x->o->name ? x->o->name : "", y->o->name ? y->o->name : "");
-	if (r)
-		return r;
-	return strcmp(x->o->id ? x->o->id : "", y->o->id ? y->o->id : "");
-}
-
-static void engines_init(struct pl *c)
-{
-	const struct config *cfg = c->cfg;
-	c->ne = c->obs->n_engines;
-	c->e = xcalloc(c->ne ? c->ne : 1, sizeof *c->e);
-	c->ord = xcalloc(c->ne ? c->ne : 1, sizeof *c->ord);
-	for (size_t i = 0; i < c->ne; i++) {
-		struct pl_eng *e = &c->e[i];
-		e->o = &c->obs->engines[i];
-		e->g = -1;
-		const char *v = e->o->vpn ? e->o->vpn : "";
-		if (cfg->n_vpns) {
-			const struct vpn_decl *d = config_find_vpn(cfg, v);
-			if (d)
-				e->g = (int)(d - cfg->vpns);
-		} else if (!*v) {
-			e->g = 0;
-		}
-		const struct plan_engine_mem *m = plan_memory_engine(c->mem, e->o->id);
-		e->streams = m ? m->streams : 0;
-		e->drift = !str_eq(e->o->config_hash, c->hash);
-		c->ord[i] = i;
-	}
-	/* Insertion sort keeps this free of qsort_r portability questions;
-	 * fleets are tens of engines. */
-	for (size_t i = 1; i < c->ne; i++)
-		for (size_t j = i; j > 0 && eng_cmp(&c->ord[j - 1], &c->ord[j], c) > 0; j--) {
-			size_t t = c->ord[j];
-			c->ord[j] = c->ord[j - 1];
-			c->ord[j - 1] = t;
-		}
-}
-
 /* ---- rules ---- */
 
 /* Rule 7 by state and ownership: dead engines, undeclared VPNs, engines whose
@@ -220,6 +101,8 @@ static void rule_dead(struct pl *c)
 		struct pl_eng *e = &c->e[i];
 		const struct engine_obs *o = e->o;
 		char *why = NULL;
+		if (e->acted)
+			continue; /* an exited engine rule_exited took care of */
 		if (e->g < 0) {
 			if (c->cfg->n_vpns && !(o->vpn && *o->vpn))
 				why = xstrdup("engine without a VPN while VPNs are declared");
@@ -242,14 +125,159 @@ static void rule_dead(struct pl *c)
 	}
 }
 
+/* ---- exited engines: host reboot, dockerd restart, crash loops ---- */
+
+/* The crash memory knows about this very exit (issue 9). */
+static bool crash_recorded(const struct memory_slot *sl, const struct engine_obs *o)
+{
+	return sl && sl->crashes > 0 && o->finished_at_ms && sl->finished_at_ms == o->finished_at_ms;
+}
+
+enum exited_fate {
+	EXITED_WAIT_VPN,       /* its VPN is not available: it could not join it */
+	EXITED_WAIT_CRASH,     /* it crashed right after starting: back-off */
+	EXITED_RECREATE_CRASH, /* ... and the back-off has passed */
+	EXITED_RECREATE_VPN,   /* its VPN was re-created since: join the new one */
+	EXITED_RECREATE_DRIFT, /* stopped with its VPN, but its config changed */
+	EXITED_START,          /* stopped with its VPN (reboot, dockerd restart) */
+	EXITED_REMOVE,         /* stopped on its own while its VPN ran: rule 7 */
+};
+
+/* SPEC §2 and rule 7 for an exited engine, as a table. An engine stopped
+ * with its VPN when the VPN started after it did (its namespace is stale):
+ * a host reboot or dockerd restart; docker start re-joins the VPN's current
+ * namespace, docker start on a re-created VPN's engine cannot. */
+static enum exited_fate exited_fate(const struct pl *c, const struct pl_group *g,
+				    const struct pl_eng *e, const struct memory_slot *sl)
+{
+	if (!g->available)
+		return EXITED_WAIT_VPN;
+	if (crash_recorded(sl, e->o))
+		return c->now < sl->next_attempt_ms ? EXITED_WAIT_CRASH : EXITED_RECREATE_CRASH;
+	if (g->name[0] && e->o->ns == NS_STALE_RECREATE)
+		return EXITED_RECREATE_VPN;
+	if (g->name[0] && e->o->ns == NS_STALE_RESTART)
+		return e->drift ? EXITED_RECREATE_DRIFT : EXITED_START;
+	return EXITED_REMOVE;
+}
+
+static void exited_recreate(struct pl *c, struct pl_group *g, size_t i, char *why)
+{
+	const struct engine_obs *o = c->e[i].o;
+	bool fw = o->forwarded && g->pf != PF_OFF;
+	int p2p = fw ? (g->fwd ? g->fwd : o->p2p_port) : 0;
+	pl_push(&c->recreates, ACT_RECREATE, (int)i, (int)(g - c->g),
+		pl_spec_for(c, g, o->http_port, fw, p2p), -1, why);
+}
+
+/* Exited engines of declared VPNs, in their range (rule_dead handles the
+ * rest, and the engines this leaves to rule 7). Engines kept exited still
+ * count in their VPN's share: a crash loop must not spill onto new ports. */
+static void rule_exited(struct pl *c)
+{
+	for (size_t gi = 0; gi < c->ng; gi++) {
+		struct pl_group *g = &c->g[gi];
+		int waiting_vpn = 0;
+		PL_FOR_GROUP(c, g, k, i) {
+			struct pl_eng *e = &c->e[i];
+			const struct engine_obs *o = e->o;
+			if (!o->state || !str_eq(o->state, "exited") ||
+			    !range_contains(g->range, engine_port(o, c->cfg->n_vpns > 0)))
+				continue;
+			const struct memory_slot *sl = memory_slot(c->mem, o->name);
+			switch (exited_fate(c, g, e, sl)) {
+			case EXITED_WAIT_VPN:
+				waiting_vpn++;
+				e->waiting = e->acted = true;
+				break;
+			case EXITED_WAIT_CRASH:
+				e->waiting = e->acted = true;
+				pl_note(c->out, g->name, "%s exited %llds after starting (exit code %d), %d time%s "
+					"in a row: re-created in %llds", o->name, (long long)(sl->ran_ms / 1000),
+					sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s",
+					secs_up(sl->next_attempt_ms - c->now));
+				break;
+			case EXITED_RECREATE_CRASH:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("crash loop: exited %llds after starting (exit code %d), "
+								   "%d time%s in a row; re-created after a %llds back-off",
+								   (long long)(sl->ran_ms / 1000), sl->exit_code, sl->crashes,
+								   sl->crashes == 1 ? "" : "s", secs_up(sl->wait_ms)));
+				break;
+			case EXITED_RECREATE_VPN:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("exited; vpn %s was re-created (id %.12s): "
+								   "re-created to join the new container", g->name, g->id));
+				break;
+			case EXITED_RECREATE_DRIFT:
+				e->acted = true;
+				exited_recreate(c, g, i, xasprintf("stopped with vpn %s, and its configuration changed: "
+								   "re-created", g->name));
+				break;
+			case EXITED_START:
+				e->acted = true;
+				pl_push(&c->starts, ACT_START, (int)i, (int)gi, NULL, -1,
+					xasprintf("stopped with vpn %s, which has started since (host reboot or "
+						  "dockerd restart): started to join it", g->name));
+				break;
+			case EXITED_REMOVE:
+				break;
+			}
+		}
+		if (waiting_vpn)
+			pl_note(c->out, g->name, "%d exited engine%s left until the VPN is available: an engine cannot "
+				"join a container that is not running", waiting_vpn, waiting_vpn == 1 ? "" : "s");
+	}
+}
+
 struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port,
 				    bool forwarded, int p2p)
 {
 	return plan_engine_spec(c->cfg, g->name, g->id, g->range, port, forwarded, p2p, c->hash);
 }
 
+/* Flap damping (issue 8): each VPN's mode in rule 4. Gluetun's internal
+ * reconnects make health flap; hiding engines stays immediate (rule 1),
+ * moving shares and restarting engines wait for the state to hold. */
+static void rule_damping(struct pl *c)
+{
+	const struct config *cfg = c->cfg;
+	int64_t fail_after = cfg->health.failover_after_ms, recover = cfg->health.recover_after_ms;
+	for (size_t i = 0; i < c->ng; i++) {
+		struct pl_group *g = &c->g[i];
+		if (!g->name[0])
+			continue;
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
+		if (g->available) {
+			int64_t up = vm && vm->available_since_ms ? c->now - vm->available_since_ms : 0;
+			if (vm && vm->failed_over && up < recover) {
+				g->mode = MODE_RECOVERING;
+				pl_note(c->out, g->name, "available again for %llds after failing over: its share "
+					"returns once it has stayed available %llds (in %llds)",
+					(long long)(up / 1000), secs_up(recover), secs_up(recover - up));
+			}
+			if (vm && vm->reconnect_pending && cfg->health.restart_engines_on_reconnect)
+				pl_note(c->out, g->name, "reconnected: its engines are restarted once it has stayed "
+					"available %llds (in %llds), hidden until then",
+					secs_up(recover), secs_up(recover - up));
+			continue;
+		}
+		/* A VPN never seen available since the daemon started has no
+		 * share to hold: the others serve the whole target at once. */
+		int64_t down = vm && vm->unavailable_since_ms ? c->now - vm->unavailable_since_ms : -1;
+		if (vm && vm->been_available && !vm->failed_over && down >= 0 && down < fail_after) {
+			g->mode = MODE_HELD;
+			pl_note(c->out, g->name, "its share stays with it for now: unavailable for %llds, "
+				"moved to the other VPNs after %llds (in %llds)",
+				(long long)(down / 1000), secs_up(fail_after), secs_up(fail_after - down));
+		} else {
+			g->mode = MODE_FAILED;
+		}
+	}
+}
+
 /* Rule 2: unavailable VPNs get nothing new; after vpn_restart_after one
- * restart, then exponential back-off (armed by plan_memory_vpn_restarted). */
+ * restart, then exponential back-off (armed by memory_vpn_restarted). */
 static void rule_vpn_down(struct pl *c)
 {
 	const struct config *cfg = c->cfg;
@@ -258,8 +286,8 @@ static void rule_vpn_down(struct pl *c)
 		if (g->available || !g->name[0])
 			continue;
 		int n = 0;
-		for (size_t k = 0; k < c->ne; k++)
-			n += c->e[k].g == (int)i && !c->e[k].dead;
+		PL_FOR_GROUP(c, g, k, e)
+			n += !c->e[e].dead;
 		const char *st = !g->vo || !g->vo->exists ? "missing"
 			: !g->vo->running ? (g->vo->state ? g->vo->state : "not running")
 			: health_word(g->vo->health);
@@ -271,7 +299,7 @@ static void rule_vpn_down(struct pl *c)
 		}
 		if (cfg->health.vpn_restart_after_ms <= 0)
 			continue;
-		const struct plan_vpn_mem *vm = plan_memory_vpn(c->mem, g->name);
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
 		if (!vm || vm->unavailable_since_ms == 0)
 			continue;
 		int64_t down = c->now - vm->unavailable_since_ms;
@@ -288,58 +316,90 @@ static void rule_vpn_down(struct pl *c)
 	}
 }
 
-/* Rule 3 (and rule 7's probe failures, which a stale namespace explains). */
-static void rule_stale(struct pl *c)
+/* Rule 3 for one engine of an available VPN, as a table: stale namespace
+ * after a VPN restart -> restart; VPN re-created -> re-create; VPN back from
+ * an internal reconnect -> restart (restart_engines_on_reconnect). Returns
+ * false when the engine needs nothing. */
+static bool reattach_step(struct pl *c, struct pl_group *g, size_t i, bool reconnect)
 {
-	const struct config *cfg = c->cfg;
+	const struct pl_eng *e = &c->e[i];
+	int gi = (int)(g - c->g);
+	if (!g->name[0])
+		return false;
+	switch (e->o->ns) {
+	case NS_STALE_RESTART:
+		pl_push(&c->restarts, ACT_RESTART, (int)i, gi, NULL, -1,
+			xasprintf("vpn %s restarted; namespace stale", g->name));
+		return true;
+	case NS_STALE_RECREATE: {
+		bool fw = e->o->forwarded && g->pf != PF_OFF;
+		int p2p = fw ? (g->fwd ? g->fwd : e->o->p2p_port) : 0;
+		pl_push(&c->recreates, ACT_RECREATE, (int)i, gi,
+			pl_spec_for(c, g, e->o->http_port, fw, p2p), -1,
+			xasprintf("vpn %s re-created (id %.12s); engine must join the new container",
+				  g->name, g->id));
+		return true;
+	}
+	case NS_UNKNOWN:
+	case NS_CURRENT:
+		break;
+	}
+	if (!reconnect)
+		return false;
+	pl_push(&c->restarts, ACT_RESTART, (int)i, gi, NULL, -1,
+		xasprintf("vpn %s reconnected; restarting its engines%s", g->name,
+			  pl_eng_idle(e) ? "" : " (busy)"));
+	return true;
+}
+
+/* Rule 3: engines of available VPNs re-join them, idle ones first. */
+static void rule_reattach(struct pl *c)
+{
 	for (size_t gi = 0; gi < c->ng; gi++) {
 		struct pl_group *g = &c->g[gi];
 		if (!g->available)
 			continue;
-		const struct plan_vpn_mem *vm = plan_memory_vpn(c->mem, g->name);
-		bool reconnect = g->name[0] && cfg->health.restart_engines_on_reconnect &&
-				 vm && vm->was_unavailable;
-		/* Idle engines first: pass 0 handles idle, pass 1 busy. */
+		const struct memory_vpn *vm = memory_vpn(c->mem, g->name);
+		/* Once per recovery, when it has held (rule_damping). */
+		bool reconnect = g->name[0] && c->cfg->health.restart_engines_on_reconnect &&
+				 vm && vm->reconnect_due;
 		for (int pass = 0; pass < 2; pass++)
-			for (size_t k = 0; k < c->ne; k++) {
-				size_t i = c->ord[k];
+			PL_FOR_GROUP(c, g, k, i) {
 				struct pl_eng *e = &c->e[i];
-				if (e->g != (int)gi || e->dead || e->acted || pl_eng_idle(e) != (pass == 0))
+				if (e->dead || e->acted || pl_eng_idle(e) != (pass == 0))
 					continue;
-				if (g->name[0] && e->o->ns == NS_STALE_RESTART) {
-					pl_push(&c->restarts, ACT_RESTART, (int)i, (int)gi, NULL, -1,
-						xasprintf("vpn %s restarted; namespace stale", g->name));
-				} else if (g->name[0] && e->o->ns == NS_STALE_RECREATE) {
-					bool fw = e->o->forwarded && g->pf != PF_OFF;
-					int p2p = fw ? (g->fwd ? g->fwd : e->o->p2p_port) : 0;
-					pl_push(&c->recreates, ACT_RECREATE, (int)i, (int)gi,
-						pl_spec_for(c, g, e->o->http_port, fw, p2p), -1,
-						xasprintf("vpn %s re-created (id %.12s); engine must join the new container",
-							  g->name, g->id));
-				} else if (reconnect) {
-					pl_push(&c->restarts, ACT_RESTART, (int)i, (int)gi, NULL, -1,
-						xasprintf("vpn %s reconnected; restarting its engines%s",
-							  g->name, pass ? " (busy)" : ""));
-				} else {
-					continue;
+				if (reattach_step(c, g, i, reconnect)) {
+					e->acted = true;
+					g->disrupted = true;
 				}
-				e->acted = true;
-				g->disrupted = true;
 			}
-		int fails = cfg->engine.health_failures;
-		/* An engine is condemned by its probes only when it fails alone:
-		 * if no engine of this VPN answers, the probe address (`host`)
-		 * or the tunnel is at fault, and replacing engines would churn
-		 * without fixing anything. */
+	}
+}
+
+/* Rule 7: engine.health.failures consecutive failed probes, counted only on
+ * available VPNs (a tunnel outage fails every probe) and only for engines
+ * that rule 3 left alone (a stale namespace explains failures). An engine
+ * is condemned only when it fails alone: if no engine of its VPN answers,
+ * the probe address (`host`) or the tunnel is at fault, and replacing
+ * engines would churn without fixing anything. */
+static void rule_probe_failures(struct pl *c)
+{
+	int fails = c->cfg->engine.health_failures;
+	if (fails <= 0)
+		return;
+	for (size_t gi = 0; gi < c->ng; gi++) {
+		struct pl_group *g = &c->g[gi];
+		if (!g->available)
+			continue;
 		bool some_ok = false;
 		int n_failing = 0;
-		for (size_t i = 0; i < c->ne; i++) {
+		PL_FOR_GROUP(c, g, k, i) {
 			const struct pl_eng *e = &c->e[i];
-			const struct plan_engine_mem *m = e->g == (int)gi && !e->dead ?
-				plan_memory_engine(c->mem, e->o->id) : NULL;
-			if (m && m->probed && m->probe_ok)
+			if (e->dead || !e->m)
+				continue;
+			if (e->m->probed && e->m->probe_ok)
 				some_ok = true;
-			else if (m && fails > 0 && m->probe_failures >= fails)
+			else if (e->m->probe_failures >= fails)
 				n_failing++;
 		}
 		if (!some_ok && n_failing > 0) {
@@ -347,19 +407,22 @@ static void rule_stale(struct pl *c)
 				"`host` and published ports; engines kept");
 			continue;
 		}
-		for (size_t k = 0; k < c->ne && fails > 0; k++) {
-			size_t i = c->ord[k];
+		PL_FOR_GROUP(c, g, k, i) {
 			struct pl_eng *e = &c->e[i];
-			if (e->g != (int)gi || e->dead || e->acted)
-				continue;
-			const struct plan_engine_mem *m = plan_memory_engine(c->mem, e->o->id);
-			if (!m || m->probe_failures < fails)
+			if (e->dead || e->acted || !e->m || e->m->probe_failures < fails)
 				continue;
 			e->dead = true;
 			pl_push(&c->dead, ACT_REMOVE, (int)i, (int)gi, NULL, -1,
-				xasprintf("failed %d consecutive probes", m->probe_failures));
+				xasprintf("failed %d consecutive probes", e->m->probe_failures));
 		}
 	}
+}
+
+static void rule_groups(struct pl *c)
+{
+	for (size_t gi = 0; gi < c->ng; gi++)
+		if (c->g[gi].available && c->g[gi].mode == MODE_ACTIVE)
+			pl_rule_group(c, (int)gi);
 }
 
 /* ---- ordering and output ---- */
@@ -399,27 +462,45 @@ static void emit(struct plan *out, const struct pl *c, struct pl_item *it,
 static void emit_all(struct pl *c)
 {
 	struct plan *out = c->out;
-	struct pl_list *p0[] = { &c->vpn_restarts, &c->dead, &c->restarts, &c->recreates };
+	struct pl_list *p0[] = { &c->vpn_restarts, &c->dead, &c->starts, &c->restarts, &c->recreates };
 	for (size_t l = 0; l < ARRAY_LEN(p0); l++)
 		for (size_t i = 0; i < p0[l]->n; i++)
 			emit(out, c, &p0[l]->v[i], 0, -1);
-	/* Creates interleaved across VPNs in declaration order (rule 4). */
-	int *at = xcalloc(c->creates.n ? c->creates.n : 1, sizeof *at);
-	size_t done = 0;
-	for (size_t round = 0; done < c->creates.n; round++)
-		for (size_t gi = 0; gi < c->ng; gi++) {
-			size_t seen = 0;
-			for (size_t i = 0; i < c->creates.n; i++) {
-				if (c->creates.v[i].g != (int)gi)
-					continue;
-				if (seen++ != round)
-					continue;
-				at[i] = (int)out->n;
-				emit(out, c, &c->creates.v[i], 0, -1);
-				done++;
-				break;
-			}
+	/* Creates interleaved across VPNs in declaration order (rule 4): one
+	 * per VPN per round, each VPN's in the order they were planned. */
+	size_t nc = c->creates.n;
+	int *at = xcalloc(nc ? nc : 1, sizeof *at);
+	size_t *start = xcalloc(c->ng + 1, sizeof *start);
+	size_t *byg = xcalloc(nc ? nc : 1, sizeof *byg);
+	for (size_t i = 0; i < nc; i++)
+		start[c->creates.v[i].g + 1]++;
+	for (size_t gi = 0; gi < c->ng; gi++)
+		start[gi + 1] += start[gi];
+	size_t *fill = xcalloc(c->ng, sizeof *fill);
+	for (size_t i = 0; i < nc; i++) {
+		size_t gi = (size_t)c->creates.v[i].g;
+		byg[start[gi] + fill[gi]++] = i;
+	}
+	/* Groups that still have creates, in declaration order. */
+	size_t *live = xcalloc(c->ng, sizeof *live), n_live = 0;
+	for (size_t gi = 0; gi < c->ng; gi++)
+		if (fill[gi])
+			live[n_live++] = gi;
+	for (size_t round = 0; n_live; round++) {
+		size_t kept = 0;
+		for (size_t j = 0; j < n_live; j++) {
+			size_t gi = live[j], i = byg[start[gi] + round];
+			at[i] = (int)out->n;
+			emit(out, c, &c->creates.v[i], 0, -1);
+			if (round + 1 < fill[gi])
+				live[kept++] = gi;
 		}
+		n_live = kept;
+	}
+	free(live);
+	free(fill);
+	free(byg);
+	free(start);
 	for (size_t i = 0; i < c->removes.n; i++) {
 		int dep = c->removes.v[i].dep;
 		emit(out, c, &c->removes.v[i], 1, dep >= 0 ? at[dep] : -1);
@@ -439,12 +520,24 @@ const char *plan_backoff_key(const struct action *a)
 static void filter_backoff(struct pl *c)
 {
 	struct plan *out = c->out;
-	if (!c->mem || !c->mem->n_backoffs || !out->n)
+	if (!c->mem || (!c->mem->backoffs.n && !c->mem->slots.n) || !out->n)
 		return;
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
 	for (size_t i = 0; i < out->n; i++) {
-		int64_t until = plan_memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
+		int64_t until = memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
+		/* A create on a slot whose last engine crashed right after
+		 * starting waits for that slot's back-off too. */
+		const struct memory_slot *sl = out->v[i].kind == ACT_CREATE ?
+			memory_slot(c->mem, out->v[i].name) : NULL;
+		if (sl && sl->next_attempt_ms > until && sl->next_attempt_ms > c->now) {
+			drop[i] = create_dropped = true;
+			pl_note(out, out->v[i].vpn, "create %s skipped: the last engine in this slot exited "
+				"right after starting (exit code %d), %d time%s in a row; next attempt in %llds",
+				out->v[i].name, sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s",
+				secs_up(sl->next_attempt_ms - c->now));
+			continue;
+		}
 		if (until > c->now) {
 			drop[i] = true;
 			create_dropped = create_dropped || out->v[i].kind == ACT_CREATE;
@@ -482,7 +575,7 @@ static void filter_backoff(struct pl *c)
 }
 
 size_t plan_compute(const struct config *cfg, const struct observed *obs,
-		    const struct plan_memory *mem, int64_t now_ms, struct plan *out)
+		    const struct memory *mem, int64_t now_ms, struct plan *out)
 {
 	plan_init(out);
 	if (!obs || !obs->docker_ok) {
@@ -492,54 +585,109 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 	}
 	struct pl c = { .cfg = cfg, .obs = obs, .mem = mem, .now = now_ms, .out = out };
 	config_engine_hash(cfg, c.hash);
-	groups_init(&c);
-	engines_init(&c);
+	pl_setup(&c);
 
-	rule_dead(&c);
-	rule_vpn_down(&c);
-	rule_stale(&c);
-	pl_rule_target(&c);
-	for (size_t gi = 0; gi < c.ng; gi++)
-		if (c.g[gi].available)
-			pl_rule_group(&c, (int)gi);
+	/* SPEC §5, in the order each rule needs the decisions of the ones
+	 * before it (rule 9 filters the result). */
+	static void (*const rules[])(struct pl *) = {
+		rule_damping,        /* 1, 4: flap damping, each VPN's mode */
+		rule_exited,         /* §2, 7: exited engines (reboots, crash loops) */
+		rule_dead,           /* 7: dead, undeclared VPN, port off its range */
+		rule_vpn_down,       /* 1, 2: unavailable VPNs, their restarts */
+		rule_reattach,       /* 3: stale namespaces, reconnects */
+		rule_probe_failures, /* 7: failing probes */
+		pl_rule_target,      /* 4: target and shares */
+		rule_groups,         /* 4, 5, 6, 8: per available VPN */
+	};
+	for (size_t r = 0; r < ARRAY_LEN(rules); r++)
+		rules[r](&c);
 	emit_all(&c);
 	filter_backoff(&c);
 
 	pl_list_free(&c.vpn_restarts);
 	pl_list_free(&c.dead);
+	pl_list_free(&c.starts);
 	pl_list_free(&c.restarts);
 	pl_list_free(&c.recreates);
 	pl_list_free(&c.creates);
 	pl_list_free(&c.removes);
-	for (size_t i = 0; i < c.ng; i++)
-		free(c.g[i].used);
-	free(c.g);
-	free(c.e);
-	free(c.ord);
+	pl_setup_free(&c);
 	return out->n;
 }
 
-bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
-			 const struct plan_memory *mem, const struct engine_obs *e,
-			 const char **why)
+/* Its engines owe a reconnect restart (rule 3, damped). */
+static bool vpn_reconnect_pending(const struct memory *mem, const char *vpn)
 {
-	const char *w = NULL;
+	const struct memory_vpn *vm = memory_vpn(mem, vpn);
+	return vm && (vm->reconnect_pending || vm->reconnect_due);
+}
+
+/* Why an engine is hidden (static text), NULL when visible; *slot gets its
+ * crash record when that is the reason. */
+static const char *hidden_reason(const struct config *cfg, const struct observed *obs,
+				 const struct memory *mem, const struct engine_obs *e,
+				 const struct memory_slot **slot)
+{
 	const char *v = e->vpn ? e->vpn : "";
 	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
-	const struct plan_engine_mem *m = plan_memory_engine(mem, e->id);
+	const struct memory_engine *m = memory_engine(mem, e->id);
+	*slot = NULL;
 	if (!declared)
-		w = "vpn not declared";
-	else if (*v && !plan_vpn_available(observed_vpn(obs, v)))
-		w = "vpn unavailable";
-	else if (!e->running || (e->state && !str_eq(e->state, "running")))
-		w = "not running";
-	else if (e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
-		w = "network namespace stale";
-	else if (!m || !m->probed)
-		w = "not probed yet";
-	else if (!m->probe_ok)
-		w = "probe failing";
+		return "vpn not declared";
+	if (*v && !plan_vpn_available(observed_vpn(obs, v)))
+		return "vpn unavailable";
+	if (!e->running || (e->state && !str_eq(e->state, "running"))) {
+		const struct memory_slot *sl = memory_slot(mem, e->name);
+		if (e->state && str_eq(e->state, "exited") && crash_recorded(sl, e)) {
+			*slot = sl;
+			return "crash loop: exited right after starting; re-created after a back-off";
+		}
+		return "not running";
+	}
+	if (e->ns == NS_STALE_RESTART || e->ns == NS_STALE_RECREATE)
+		return "network namespace stale";
+	if (*v && cfg->health.restart_engines_on_reconnect && vpn_reconnect_pending(mem, v))
+		return "vpn reconnected: restart pending until it stays available (health.recover_after)";
+	if (!m || !m->probed)
+		return "not probed yet";
+	if (!m->probe_ok)
+		return "probe failing";
+	return NULL;
+}
+
+bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
+			 const struct memory *mem, const struct engine_obs *e,
+			 const char **why)
+{
+	const struct memory_slot *sl;
+	const char *w = hidden_reason(cfg, obs, mem, e, &sl);
 	if (why)
 		*why = w;
 	return w == NULL;
+}
+
+bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs,
+			    const struct memory *mem, const struct engine_obs *e,
+			    int64_t now_ms, char *why, size_t len)
+{
+	const struct memory_slot *sl;
+	const char *w = hidden_reason(cfg, obs, mem, e, &sl);
+	if (!w) {
+		sbuf_printf(why, len, "%s", "");
+		return true;
+	}
+	if (!sl) {
+		sbuf_printf(why, len, "%s", w);
+		return false;
+	}
+	int64_t wait = sl->next_attempt_ms - now_ms;
+	if (wait > 0)
+		sbuf_printf(why, len, "crash loop: exited %llds after starting (exit code %d), %d time%s "
+			    "in a row; next attempt in %llds", (long long)(sl->ran_ms / 1000), sl->exit_code,
+			    sl->crashes, sl->crashes == 1 ? "" : "s", secs_up(wait));
+	else
+		sbuf_printf(why, len, "crash loop: exited %llds after starting (exit code %d), %d time%s "
+			    "in a row; re-created on the next pass", (long long)(sl->ran_ms / 1000),
+			    sl->exit_code, sl->crashes, sl->crashes == 1 ? "" : "s");
+	return false;
 }

@@ -9,107 +9,16 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "memory.h"
 #include "observe.h"
 
 struct cJSON;
-
-/* ---- what the daemon loop remembers between passes (never persisted) ---- */
-
-/* One declared VPN. Everything here can be lost on restart: the worst case is
- * one VPN restart happening a little later than it otherwise would. */
-struct plan_vpn_mem {
-	char *name;
-	int64_t unavailable_since_ms; /* 0 = available (or never seen) */
-	/* Set by plan_memory_observe on the pass where the VPN came back from
-	 * unavailable while its container kept the same ID and StartedAt (an
-	 * internal Gluetun reconnect); cleared on the next observation. */
-	bool was_unavailable;
-	int restarts;        /* total docker restarts issued (metrics) */
-	int backoff_level;   /* restarts during the current outage */
-	int64_t last_restart_ms;
-	int64_t next_restart_allowed_ms; /* 0 = no back-off pending */
-	/* Container identity when it became unavailable: tells a Gluetun
-	 * reconnect (same) from a container restart/re-create (different). */
-	char *down_id;
-	int64_t down_started_at_ms;
-	bool seen;           /* observed at least once */
-};
-
-/* One engine container, by ID. */
-struct plan_engine_mem {
-	char *id;
-	int streams;         /* active streams; busy when > 0 */
-	int probe_failures;  /* consecutive failed probes */
-	bool probe_ok;       /* last probe answered */
-	bool probed;         /* at least one probe result */
-};
-
-/* Rule 9: the apply layer records objects whose last action failed; the
- * planner leaves them alone until `until_ms` (see plan_compute). Keys are a
- * container name (creates), a container ID (engine actions) or a VPN name. */
-struct plan_backoff {
-	char *key;
-	int64_t until_ms;
-	int64_t wait_ms; /* the last wait, doubled on the next failure */
-	/* Docker refused a create because a container we do not own has the
-	 * name: the planner offers the next free port meanwhile. */
-	bool name_taken;
-	char *error; /* last error, for the plan's note; may be NULL */
-};
-
-struct plan_memory {
-	struct plan_vpn_mem *vpns;
-	size_t n_vpns, cap_vpns;
-	struct plan_engine_mem *engines;
-	size_t n_engines, cap_engines;
-	struct plan_backoff *backoffs;
-	size_t n_backoffs, cap_backoffs;
-};
-
-void plan_memory_init(struct plan_memory *m);
-void plan_memory_free(struct plan_memory *m);
-
-/* Folds a new observation into m (pure: `now_ms` is the caller's clock):
- * VPN unavailable-since and reconnect detection, back-off reset when a VPN is
- * available again, forgets engines and VPNs that no longer exist. */
-void plan_memory_observe(struct plan_memory *m, const struct config *cfg,
-			 const struct observed *obs, int64_t now_ms);
-
-/* Lookups; the *_get variants create the entry. */
-struct plan_vpn_mem *plan_memory_vpn(const struct plan_memory *m, const char *name);
-struct plan_vpn_mem *plan_memory_vpn_get(struct plan_memory *m, const char *name);
-struct plan_engine_mem *plan_memory_engine(const struct plan_memory *m, const char *id);
-struct plan_engine_mem *plan_memory_engine_get(struct plan_memory *m, const char *id);
-
-/* Stream events and probe results for one engine. */
-void plan_memory_set_streams(struct plan_memory *m, const char *id, int streams);
-void plan_memory_probe(struct plan_memory *m, const char *id, bool ok);
-
-/* Records that a VPN restart was issued at now_ms and arms the next one:
- * vpn_restart_after * 2^n (n = restarts in this outage), capped at
- * vpn_restart_backoff_max. */
-void plan_memory_vpn_restarted(struct plan_memory *m, const struct config *cfg,
-			       const char *vpn, int64_t now_ms);
-
-/* Rule 9 hooks for the apply layer. until_ms <= now clears it. */
-void plan_memory_backoff(struct plan_memory *m, const char *key,
-			 int64_t until_ms, const char *error);
-void plan_memory_backoff_clear(struct plan_memory *m, const char *key);
-/* Records one more failure of key at now_ms: waits min_ms the first time,
- * then twice the previous wait, up to max_ms. An entry is forgotten once a
- * further wait has passed after it expired without a new failure. Returns
- * the wait. */
-int64_t plan_memory_backoff_fail(struct plan_memory *m, const char *key, int64_t now_ms,
-				 int64_t min_ms, int64_t max_ms, const char *error);
-/* Marks a backing-off create as refused for its name (HTTP 409). */
-void plan_memory_backoff_name_taken(struct plan_memory *m, const char *name);
-int64_t plan_memory_backoff_until(const struct plan_memory *m, const char *key);
 
 /* ---- actions ---- */
 
 enum action_kind {
 	ACT_CREATE = 0,  /* create + start an engine from `spec` */
-	ACT_START,       /* start an existing container (reserved: not planned today) */
+	ACT_START,       /* start an exited engine that stopped with its VPN (SPEC §2) */
 	ACT_RESTART,     /* docker restart engine: re-joins the VPN namespace */
 	ACT_REMOVE,      /* stop (spec-less, engine.stop_timeout) + remove */
 	ACT_RECREATE,    /* remove, then create the same slot from `spec` */
@@ -198,7 +107,7 @@ void plan_free(struct plan *p);
 /*
  * The reconciler. Pure: no I/O, no globals, no clock; the same inputs give
  * the same plan (whatever the order of obs->engines). `mem` may be NULL (a
- * fresh daemon); call plan_memory_observe with the same obs first. `out` is
+ * fresh daemon); call memory_observe with the same obs first. `out` is
  * initialised here and must be released with plan_free. Returns the number
  * of actions.
  *
@@ -215,9 +124,28 @@ void plan_free(struct plan *p);
  * is re-created in place on drift since two engines cannot bind the same
  * forwarded P2P port in one namespace; an engine labelled forwarded on a VPN
  * with port_forwarding: off is retired like an extra forwarded engine.
+ *
+ * Flap damping (health.failover_after, health.recover_after): an unavailable
+ * VPN's engines are hidden at once, but its share of the target stays with
+ * it until it has been unavailable for failover_after (a VPN never seen
+ * available since the daemon started has none to hold); once it is back, its share
+ * returns after recover_after, and so do its reconnect restarts (rule 3,
+ * once per recovery, engines hidden meanwhile). Both read the memory that
+ * memory_observe keeps; with mem NULL there is no damping.
+ *
+ * Exited engines (SPEC §2, rule 7): on an unavailable VPN they are left
+ * alone (an engine cannot join a container that is not running). On an
+ * available one, an engine whose VPN started after it did stopped with its
+ * VPN (host reboot, dockerd restart): it is started (ACT_START), or
+ * re-created when its config drifted; one whose VPN was re-created is
+ * re-created; one that exited on its own while its VPN ran is removed and
+ * replaced, unless it exited within MEMORY_CRASH_WINDOW_MS of starting: then
+ * it is re-created in place once its slot's crash back-off (memory.h) has
+ * passed, and meanwhile counts in its VPN's share, so a crash loop never
+ * spills onto new ports.
  */
 size_t plan_compute(const struct config *cfg, const struct observed *obs,
-		    const struct plan_memory *mem, int64_t now_ms, struct plan *out);
+		    const struct memory *mem, int64_t now_ms, struct plan *out);
 
 /* Rule 1. */
 bool plan_vpn_available(const struct vpn_obs *v);
@@ -227,8 +155,15 @@ bool plan_vpn_available(const struct vpn_obs *v);
  * ("not probed yet"), so probe new engines promptly. When hidden, *why gets
  * a static string; NULL when visible. */
 bool plan_engine_visible(const struct config *cfg, const struct observed *obs,
-			 const struct plan_memory *mem, const struct engine_obs *e,
+			 const struct memory *mem, const struct engine_obs *e,
 			 const char **why);
+
+/* The same with the reason written out for one engine (no static text):
+ * for a crash loop, how it exited, how often, and when the next attempt is
+ * (now_ms: memory's clock). why gets "" when visible. */
+bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs,
+			    const struct memory *mem, const struct engine_obs *e,
+			    int64_t now_ms, char *why, size_t len);
 
 /* Output for `ace-orchestrator plan` and GET /plan. The text numbers actions
  * from 1 (after=N refers to that number); JSON keeps 0-based "after". */

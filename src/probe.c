@@ -1,43 +1,33 @@
-/* probe.c - engine probes on a curl multi handle whose sockets and timer
- * live in the daemon's epoll loop; results come back through a callback. */
+/* probe.c - engine probes on the loop's curl multi adapter; results come
+ * back through a callback, late ones marked as such rather than failed. */
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmulti.h"
 #include "probe.h"
 #include "util.h"
 
-struct probe {
-	CURLM *multi;
-	struct probe_io io;
-	probe_done_cb cb;
-	void *ud;
-	/* Requests under way: engine ID (owned here) and its easy handle. */
-	struct probe_req {
-		char *id;
-		CURL *easy;
-	} *reqs;
-	size_t n_reqs, cap_reqs;
+/* A probe that took this much longer than its own timeout was not run in
+ * time: curl's timer fired late because the loop was busy elsewhere. */
+#define PROBE_LATE_SLACK_MS 500
+
+struct probe_req {
+	struct probe *p;
+	char *id;
+	CURL *easy;
+	int64_t started_ms;
+	long timeout_ms;
+	struct probe_req *next;
 };
 
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct probe *p = userp;
-	int w = 0;
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		w |= PROBE_IO_IN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		w |= PROBE_IO_OUT;
-	p->io.watch((int)s, what == CURL_POLL_REMOVE ? 0 : w, p->io.ud);
-	return 0;
-}
-
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct probe *p = userp;
-	p->io.timer(timeout_ms, p->io.ud);
-	return 0;
-}
+struct probe {
+	struct cmulti *cm;
+	probe_done_cb cb;
+	void *ud;
+	struct probe_req *reqs; /* under way */
+	size_t n_reqs;
+};
 
 /* The probe only needs the status code: the body is dropped as it comes. */
 static size_t discard(char *ptr, size_t size, size_t n, void *ud)
@@ -45,57 +35,64 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-struct probe *probe_new(const struct probe_io *io, probe_done_cb cb, void *ud)
+struct probe *probe_new(struct cmulti *cm, probe_done_cb cb, void *ud)
 {
 	struct probe *p = xcalloc(1, sizeof *p);
-	p->multi = curl_multi_init();
-	if (!p->multi)
-		fatal("curl_multi_init failed");
-	p->io = *io;
+	p->cm = cm;
 	p->cb = cb;
 	p->ud = ud;
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	return p;
 }
 
-static void finish(struct probe *p, CURL *easy, CURLcode res, bool report)
+static void unlink_req(struct probe *p, struct probe_req *q)
 {
-	long code = 0;
-	char *id = NULL;
-	for (size_t i = 0; i < p->n_reqs; i++) {
-		if (p->reqs[i].easy == easy) {
-			id = p->reqs[i].id;
-			p->reqs[i] = p->reqs[--p->n_reqs];
-			break;
+	for (struct probe_req **pp = &p->reqs; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			p->n_reqs--;
+			return;
 		}
-	}
+}
+
+static void req_free(struct probe_req *q)
+{
+	curl_easy_cleanup(q->easy);
+	free(q->id);
+	free(q);
+}
+
+static void done(CURL *easy, CURLcode res, void *ud)
+{
+	struct probe_req *q = ud;
+	struct probe *p = q->p;
+	long code = 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(p->multi, easy);
-	curl_easy_cleanup(easy);
-	if (report && id)
-		p->cb(id, res == CURLE_OK && code == 200, p->ud);
-	free(id);
+	enum probe_outcome r = res == CURLE_OK && code == 200 ? PROBE_OK : PROBE_FAILED;
+	if (r == PROBE_FAILED && res == CURLE_OPERATION_TIMEDOUT &&
+	    now_mono_ms() - q->started_ms > q->timeout_ms + PROBE_LATE_SLACK_MS)
+		r = PROBE_LATE;
+	unlink_req(p, q);
+	p->cb(q->id, r, p->ud);
+	req_free(q);
 }
 
 void probe_free(struct probe *p)
 {
 	if (!p)
 		return;
-	/* Requests still under way are dropped without a result. */
-	while (p->n_reqs)
-		finish(p, p->reqs[0].easy, CURLE_ABORTED_BY_CALLBACK, false);
-	curl_multi_cleanup(p->multi);
-	free(p->reqs);
+	while (p->reqs) {
+		struct probe_req *q = p->reqs;
+		p->reqs = q->next;
+		cmulti_remove(p->cm, q->easy);
+		req_free(q);
+	}
 	free(p);
 }
 
 void probe_start(struct probe *p, const char *engine_id, const char *url, long timeout_ms)
 {
-	for (size_t i = 0; i < p->n_reqs; i++)
-		if (strcmp(p->reqs[i].id, engine_id) == 0)
+	for (struct probe_req *q = p->reqs; q; q = q->next)
+		if (strcmp(q->id, engine_id) == 0)
 			return;
 	CURL *easy = curl_easy_init();
 	if (!easy)
@@ -106,41 +103,19 @@ void probe_start(struct probe *p, const char *engine_id, const char *url, long t
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (curl_multi_add_handle(p->multi, easy) != CURLM_OK) {
-		curl_easy_cleanup(easy);
+	struct probe_req *q = xcalloc(1, sizeof *q);
+	q->p = p;
+	q->id = xstrdup(engine_id);
+	q->easy = easy;
+	q->started_ms = now_mono_ms();
+	q->timeout_ms = timeout_ms;
+	if (cmulti_add(p->cm, easy, done, q) != 0) {
+		req_free(q);
 		return;
 	}
-	grow(&p->reqs, &p->cap_reqs, p->n_reqs + 1, sizeof *p->reqs);
-	p->reqs[p->n_reqs++] = (struct probe_req){ xstrdup(engine_id), easy };
-}
-
-static void drain(struct probe *p)
-{
-	CURLMsg *m;
-	int left;
-	while ((m = curl_multi_info_read(p->multi, &left)))
-		if (m->msg == CURLMSG_DONE)
-			finish(p, m->easy_handle, m->data.result, true);
-}
-
-void probe_on_fd(struct probe *p, int fd, int what)
-{
-	int ev = 0, running;
-	if (what & PROBE_IO_IN)
-		ev |= CURL_CSELECT_IN;
-	if (what & PROBE_IO_OUT)
-		ev |= CURL_CSELECT_OUT;
-	if (what & PROBE_IO_ERR)
-		ev |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(p->multi, fd, ev, &running);
-	drain(p);
-}
-
-void probe_on_timeout(struct probe *p)
-{
-	int running;
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain(p);
+	q->next = p->reqs;
+	p->reqs = q;
+	p->n_reqs++;
 }
 
 size_t probe_in_flight(const struct probe *p)

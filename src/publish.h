@@ -1,13 +1,32 @@
-/* publish.h - builds the API's snapshot from the reconciler's state after a
- * pass; the loop publishes it in a snapshot_store. */
+/* publish.h - builds the API's snapshot from the loop's view of the world
+ * (last good observation, memory, plan); the loop publishes it. */
 #ifndef ACE_PUBLISH_H
 #define ACE_PUBLISH_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "observe.h"
 #include "plan.h"
-#include "reconcile.h"
 #include "snapshot.h"
 
-/* p: the plan of the last pass (for GET /plan), or NULL. */
-struct snapshot *publish_build(const struct reconciler *r, const struct plan *p);
+struct publish_view {
+	const struct config *cfg;
+	const char *config_path;
+	const char *last_reload_error; /* NULL after a good reload */
+	const struct observed *obs;    /* last good observation, NULL before one */
+	const struct memory *mem;
+	const struct plan *plan;       /* the latest pass's, or NULL */
+	int64_t observed_ms;           /* wall clock of obs */
+	/* Docker failed on the latest pass (or a pass is overdue): obs is the
+	 * last good view, served until it is older than api.stale_grace. */
+	bool stale;
+	const char *docker_error;      /* why, when stale */
+	int64_t now_ms;                /* wall clock */
+	struct snap_metrics metrics;
+};
+
+struct snapshot *publish_build(const struct publish_view *v);
 
 #endif

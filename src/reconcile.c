@@ -5,99 +5,51 @@
 #include <string.h>
 
 #include "apply.h"
+#include "ctrl.h"
 #include "docker.h"
 #include "log.h"
 #include "reconcile.h"
 #include "util.h"
 
-struct reconciler *reconciler_new(const char *config_path)
+#define ACTED_MAX 4096 /* touched IDs kept for the next pass, at most */
+
+struct reconciler *reconciler_new(void)
 {
-	struct diags d = { 0 };
-	struct config *cfg = config_load_file(config_path, &d);
-	diags_print(&d, config_path, stderr);
-	diags_free(&d);
-	if (!cfg)
-		return NULL;
 	struct reconciler *r = xcalloc(1, sizeof *r);
-	r->config_path = xstrdup(config_path);
-	r->cfg = cfg;
-	r->metrics.reloads_ok = 1;
-	r->metrics.last_reload_success_ms = now_wall_ms();
-	plan_memory_init(&r->mem);
+	r->cancel_fd = -1;
+	memory_init(&r->mem);
 	return r;
+}
+
+static void touched_clear(struct reconciler *r)
+{
+	for (size_t i = 0; i < r->n_touched; i++)
+		free(r->touched[i]);
+	r->n_touched = 0;
 }
 
 void reconciler_free(struct reconciler *r)
 {
 	if (!r)
 		return;
-	config_free(r->cfg);
 	docker_free(r->docker);
 	free(r->docker_host);
 	observed_free(&r->obs);
-	plan_memory_free(&r->mem);
-	for (size_t i = 0; i < r->n_dirty; i++)
-		free(r->dirty[i]);
-	free(r->dirty);
-	free(r->last_reload_error);
-	free(r->config_path);
+	memory_free(&r->mem);
+	touched_clear(r);
+	free(r->touched);
+	for (size_t i = 0; i < r->n_ctrl; i++)
+		ctrl_state_clear(&r->ctrl[i]);
+	free(r->ctrl);
 	free(r);
 }
 
-/* Logs each diagnostic as its own line, GCC-style location in the message,
- * so a bad edit is found from the daemon log alone. */
-static char *log_diags(const struct diags *d, const char *file)
+static void touch(struct reconciler *r, const char *id)
 {
-	char *first = NULL;
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag *g = &d->v[i];
-		char *line = xasprintf("%s:%d:%d: %s: %s", file, g->pos.line, g->pos.col,
-				       g->level == DIAG_ERROR ? "error" : "warning", g->msg);
-		log_kv(g->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "config diagnostic",
-		       "diag", line, NULL);
-		if (!first && g->level == DIAG_ERROR)
-			first = line;
-		else
-			free(line);
-	}
-	return first;
-}
-
-int reconciler_reload(struct reconciler *r, const char *buf, size_t len)
-{
-	struct diags d = { 0 };
-	struct config *c = config_load_buffer(buf, len, r->config_path, &d);
-	char *first = log_diags(&d, r->config_path);
-	size_t nerr = diags_errors(&d);
-	diags_free(&d);
-	if (!c) {
-		log_error("config invalid; keeping the last valid config", "file", r->config_path,
-			  "errors", LOG_INT(nerr));
-		free(r->last_reload_error);
-		r->last_reload_error = first ? first : xstrdup("invalid config");
-		r->metrics.reloads_failed++;
-		return -1;
-	}
-	free(first);
-	log_info("config reloaded", "file", r->config_path, "instance", c->instance,
-		 "vpns", LOG_INT(c->n_vpns), "min", LOG_INT(c->replicas.min),
-		 "max", LOG_INT(c->replicas.max));
-	config_free(r->cfg);
-	r->cfg = c;
-	free(r->last_reload_error);
-	r->last_reload_error = NULL;
-	r->metrics.reloads_ok++;
-	r->metrics.last_reload_success_ms = now_wall_ms();
-	return 0;
-}
-
-void reconciler_mark_dirty(struct reconciler *r, const char *id)
-{
-	for (size_t i = 0; i < r->n_dirty; i++)
-		if (strcmp(r->dirty[i], id) == 0)
-			return;
-	grow(&r->dirty, &r->cap_dirty, r->n_dirty + 1, sizeof *r->dirty);
-	r->dirty[r->n_dirty++] = xstrdup(id);
+	if (!id || !*id || r->n_touched >= ACTED_MAX)
+		return;
+	grow(&r->touched, &r->cap_touched, r->n_touched + 1, sizeof *r->touched);
+	r->touched[r->n_touched++] = xstrdup(id);
 }
 
 static const char *vpn_state_word(const struct vpn_obs *v)
@@ -113,15 +65,16 @@ static const char *vpn_state_word(const struct vpn_obs *v)
 
 /* Transitions, not steady states: a VPN changing availability, identity or
  * forwarded port, and Docker going away or coming back. */
-static void log_transitions(const struct reconciler *r, const struct observed *now)
+static void log_transitions(const struct reconciler *r, const struct config *cfg,
+			    const struct observed *now)
 {
 	const struct observed *was = r->have_obs ? &r->obs : NULL;
 	if (!was || was->docker_ok != now->docker_ok) {
 		if (!now->docker_ok)
-			log_error("docker unreachable", "host", r->cfg->docker_host,
+			log_error("docker unreachable", "host", cfg->docker_host,
 				  "error", now->docker_error);
 		else if (was)
-			log_info("docker reachable again", "host", r->cfg->docker_host);
+			log_info("docker reachable again", "host", cfg->docker_host);
 	}
 	if (!now->docker_ok)
 		return;
@@ -144,66 +97,182 @@ static void log_transitions(const struct reconciler *r, const struct observed *n
 	}
 }
 
-static struct docker *docker_for(struct reconciler *r, struct docker_err *err)
+static struct docker *docker_for(struct reconciler *r, const struct config *cfg,
+				 struct docker_err *err)
 {
-	if (r->docker && str_eq(r->docker_host, r->cfg->docker_host))
+	if (r->docker && str_eq(r->docker_host, cfg->docker_host))
 		return r->docker;
 	docker_free(r->docker);
 	free(r->docker_host);
-	r->docker_host = xstrdup(r->cfg->docker_host);
-	r->docker = docker_new(r->cfg->docker_host, err);
+	r->docker_host = xstrdup(cfg->docker_host);
+	r->docker = docker_new(cfg->docker_host, err);
+	if (r->docker)
+		docker_set_cancel_fd(r->docker, r->cancel_fd);
 	return r->docker;
 }
 
-int reconciler_pass(struct reconciler *r, bool apply, struct plan *out)
+/* Control-server state for each running VPN: the daemon's latest read
+ * (in->ctrl) when it was made against the VPN's current container, else the
+ * reconciler's own cache (commands), else a read now; after a VPN restart or
+ * re-create the forwarded port must be read before engines are placed. */
+static void merge_ctrl(struct reconciler *r, const struct pass_input *in, struct observed *obs,
+		       int64_t now, struct pass_result *out)
 {
+	const struct config *cfg = in->cfg;
+	if (r->n_ctrl != cfg->n_vpns) {
+		for (size_t i = 0; i < r->n_ctrl; i++)
+			ctrl_state_clear(&r->ctrl[i]);
+		free(r->ctrl);
+		r->n_ctrl = cfg->n_vpns;
+		r->ctrl = xcalloc(r->n_ctrl ? r->n_ctrl : 1, sizeof *r->ctrl);
+	}
+	out->n_ctrl = cfg->n_vpns;
+	out->ctrl = xcalloc(cfg->n_vpns ? cfg->n_vpns : 1, sizeof *out->ctrl);
+	for (size_t i = 0; i < cfg->n_vpns; i++) {
+		struct vpn_obs *v = &obs->vpns[i];
+		struct ctrl_state *c = &r->ctrl[i];
+		if (!v->running)
+			continue;
+		const struct ctrl_state *use = NULL;
+		if (in->ctrl && ctrl_matches(&in->ctrl[i], v))
+			use = &in->ctrl[i];
+		else if (ctrl_matches(c, v) &&
+			 (in->ctrl || now - c->read_ms < cfg->health.port_check_interval_ms))
+			use = c;
+		if (!use) {
+			struct ctrl_state next;
+			ctrl_read(&cfg->vpns[i], v, c, 0, now, &next);
+			ctrl_state_clear(c);
+			*c = next;
+			use = c;
+		} else if (use != c) {
+			ctrl_state_clear(c);
+			ctrl_state_copy(c, use);
+		}
+		ctrl_to_vpn_obs(use, v);
+		ctrl_state_copy(&out->ctrl[i], use);
+	}
+}
+
+static void apply_live(struct memory *mem, const struct pass_input *in)
+{
+	for (size_t i = 0; i < in->n_live; i++) {
+		const struct pass_live *l = &in->live[i];
+		struct memory_engine *m = memory_engine_get(mem, l->id);
+		m->streams = l->streams;
+		m->probed = l->probed;
+		m->probe_ok = l->probe_ok;
+		m->probe_failures = l->probe_failures;
+	}
+}
+
+static void count_pass(struct reconciler *r, int64_t t0)
+{
+	double secs = (double)(now_mono_ms() - t0) / 1000.0;
+	r->metrics.reconcile_total++;
+	r->metrics.duration_count++;
+	r->metrics.duration_sum_s += secs;
+	for (size_t i = 0; i < SNAP_HIST_BUCKETS; i++)
+		if (secs <= snap_hist_bounds[i])
+			r->metrics.duration_buckets[i]++;
+}
+
+int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pass_result *out)
+{
+	const struct config *cfg = in->cfg;
 	int64_t t0 = now_mono_ms();
-	int64_t now = now_wall_ms();
+	int64_t now = in->now_ms ? in->now_ms : now_wall_ms();
+	memset(out, 0, sizeof *out);
 	struct observed obs = { 0 };
 	struct docker_err err = { 0 };
-	struct docker *d = docker_for(r, &err);
+	struct docker *d = docker_for(r, cfg, &err);
+
+	/* Engines acted upon last time are inspected again, whatever events
+	 * said (apply reads no events); all of them now and then, since Docker
+	 * drops events for a lagging subscriber. */
+	size_t n_dirty = in->n_dirty + r->n_touched;
+	const char **dirty = xcalloc(n_dirty ? n_dirty : 1, sizeof *dirty);
+	for (size_t i = 0; i < in->n_dirty; i++)
+		dirty[i] = in->dirty[i];
+	for (size_t i = 0; i < r->n_touched; i++)
+		dirty[in->n_dirty + i] = r->touched[i];
+	int64_t resync = cfg->docker_resync_interval_ms;
+	bool all = in->inspect_all || !r->have_obs ||
+		   (resync > 0 && now - r->last_full_inspect_ms >= resync);
+	struct observe_opts opts = { .dirty_ids = dirty, .n_dirty = n_dirty, .inspect_all = all,
+				     .n_engine_inspects = &out->n_inspects };
 	if (!d) {
 		obs.docker_ok = false;
 		obs.docker_error = xstrdup(err.msg);
+		obs.n_vpns = cfg->n_vpns;
+		obs.vpns = xcalloc(cfg->n_vpns ? cfg->n_vpns : 1, sizeof *obs.vpns);
+		for (size_t i = 0; i < cfg->n_vpns; i++)
+			obs.vpns[i].name = xstrdup(cfg->vpns[i].name);
 	} else {
-		observe_build(d, r->cfg, r->have_obs ? &r->obs : NULL,
-			      (const char *const *)r->dirty, r->n_dirty, now, &obs);
+		observe_build(d, cfg, r->have_obs ? &r->obs : NULL, &opts, &obs);
 	}
-	for (size_t i = 0; i < r->n_dirty; i++)
-		free(r->dirty[i]);
-	r->n_dirty = 0;
+	free(dirty);
+	if (obs.docker_ok) {
+		touched_clear(r);
+		if (all)
+			r->last_full_inspect_ms = now;
+		merge_ctrl(r, in, &obs, now, out);
+	}
 
-	log_transitions(r, &obs);
-	plan_memory_observe(&r->mem, r->cfg, &obs, now);
-	observed_free(&r->obs);
-	r->obs = obs;
-	r->have_obs = true;
+	log_transitions(r, cfg, &obs);
+	if (in->live)
+		apply_live(&r->mem, in);
+	memory_observe(&r->mem, cfg, &obs, now);
+	r->mem.demand = in->demand;
+	if (obs.docker_ok) {
+		observed_free(&r->obs);
+		r->obs = obs;
+		r->have_obs = true;
+	}
+	const struct observed *o = obs.docker_ok ? &r->obs : &obs;
 
-	plan_compute(r->cfg, &r->obs, &r->mem, now, out);
-	if (apply && out->n) {
-		struct apply_result *res = xcalloc(out->n, sizeof *res);
+	plan_compute(cfg, o, &r->mem, now, &out->plan);
+	if (in->apply && out->plan.n) {
+		struct apply_result *res = xcalloc(out->plan.n, sizeof *res);
 		struct apply_stats st;
-		apply_run(r->cfg, out, &r->mem, now, res, &st);
-		for (size_t i = 0; i < out->n; i++)
-			if ((unsigned)out->v[i].kind < SNAP_ACTION_KINDS &&
+		apply_run(cfg, &out->plan, &r->mem, now, r->cancel_fd, res, &st);
+		for (size_t i = 0; i < out->plan.n; i++) {
+			const struct action *a = &out->plan.v[i];
+			if ((unsigned)a->kind < SNAP_ACTION_KINDS &&
 			    (unsigned)res[i].result < SNAP_ACTION_RESULTS)
-				r->metrics.actions[out->v[i].kind][res[i].result]++;
-		log_info("pass applied", "actions", LOG_INT(out->n), "ok", LOG_INT(st.ok),
+				r->metrics.actions[a->kind][res[i].result]++;
+			if (res[i].result != RESULT_SKIPPED) {
+				touch(r, a->id);
+				touch(r, res[i].id);
+			}
+		}
+		log_info("pass applied", "actions", LOG_INT(out->plan.n), "ok", LOG_INT(st.ok),
 			 "failed", LOG_INT(st.failed), "held_back", LOG_INT(st.skipped),
-			 "target", LOG_INT(out->target));
+			 "target", LOG_INT(out->plan.target));
+		out->failed = (unsigned)st.failed;
 		free(res);
 	}
-	r->last_pass_ms = now;
-	if (apply) {
-		double secs = (double)(now_mono_ms() - t0) / 1000.0;
-		r->metrics.reconcile_total++;
-		r->metrics.duration_count++;
-		r->metrics.duration_sum_s += secs;
-		for (size_t i = 0; i < SNAP_HIST_BUCKETS; i++)
-			if (secs <= snap_hist_bounds[i])
-				r->metrics.duration_buckets[i]++;
-	}
-	if (!r->obs.docker_ok)
-		return -1;
-	return (int)out->n;
+	if (in->apply)
+		count_pass(r, t0);
+	observed_copy(&out->obs, o);
+	memory_copy(&out->mem, &r->mem);
+	out->at_ms = now;
+	out->metrics = r->metrics;
+	out->n = o->docker_ok ? (int)out->plan.n : -1;
+	if (!obs.docker_ok)
+		observed_free(&obs);
+	return out->n;
+}
+
+void pass_result_free(struct pass_result *res)
+{
+	if (!res)
+		return;
+	observed_free(&res->obs);
+	memory_free(&res->mem);
+	for (size_t i = 0; i < res->n_ctrl; i++)
+		ctrl_state_clear(&res->ctrl[i]);
+	free(res->ctrl);
+	plan_free(&res->plan);
+	memset(res, 0, sizeof *res);
 }

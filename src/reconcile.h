@@ -1,5 +1,5 @@
-/* reconcile.h - one reconcile pass (observe -> remember -> plan -> apply)
- * and the state the commands keep between passes; no event loop here. */
+/* reconcile.h - one reconcile pass (observe -> remember -> plan -> apply) as
+ * a function of explicit inputs; the state it keeps between passes. */
 #ifndef ACE_RECONCILE_H
 #define ACE_RECONCILE_H
 
@@ -8,47 +8,84 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ctrl.h"
 #include "observe.h"
 #include "plan.h"
 #include "snapshot.h"
 
 struct docker;
 
+/*
+ * What the reconciler keeps between passes. Touched by one thread at a time:
+ * the daemon hands it to its pass thread with each job and does not look at
+ * it while the pass runs; the commands (plan, apply) call it directly.
+ */
 struct reconciler {
-	char *config_path;
-	struct config *cfg;      /* the config in force (last valid one) */
 	struct docker *docker;   /* for observation; apply uses its own */
-	char *docker_host;       /* cfg->docker_host the client was made for */
+	char *docker_host;       /* the host the client was made for */
+	int cancel_fd;           /* see docker_set_cancel_fd; -1 = none */
 	struct observed obs;     /* last observation */
 	bool have_obs;
-	struct plan_memory mem;
-	/* Engine IDs touched by Docker events since the last pass. */
-	char **dirty;
-	size_t n_dirty, cap_dirty;
-	/* Bookkeeping for logs, /config and metrics. */
-	int64_t last_pass_ms;     /* wall clock of the last pass */
-	char *last_reload_error;  /* NULL after a good reload */
-	/* Cumulative, copied into each snapshot; last_reload_success_ms is
-	 * also when the config in force was loaded. */
+	struct memory mem;
+	/* Containers this reconciler acted upon: their cached inspection is
+	 * stale, so the next pass inspects them again. */
+	char **touched;
+	size_t n_touched, cap_touched;
+	int64_t last_full_inspect_ms; /* wall clock; 0 = never */
+	/* The control-server reads used by the last pass, per cfg->vpns[i]. */
+	struct ctrl_state *ctrl;
+	size_t n_ctrl;
+	/* Counters of passes and actions, copied into each result. */
 	struct snap_metrics metrics;
 };
 
-/* Loads the config at path (diagnostics printed to stderr); NULL when
- * invalid. */
-struct reconciler *reconciler_new(const char *config_path);
+/* Per engine, what the daemon loop knows better than the reconciler: its
+ * probe results and its active streams. */
+struct pass_live {
+	const char *id;
+	int streams;
+	bool probed;
+	bool probe_ok;
+	int probe_failures;
+};
+
+struct pass_input {
+	const struct config *cfg;
+	/* Engine IDs touched by Docker events since the last pass. */
+	const char *const *dirty;
+	size_t n_dirty;
+	bool inspect_all;       /* events were lost: inspect every engine */
+	/* From the daemon loop; NULL live means "keep what mem has" (commands). */
+	const struct pass_live *live;
+	size_t n_live;
+	/* One per cfg->vpns[i], the daemon's latest reads; NULL: the commands,
+	 * which read them in the pass (cached for port_check_interval). */
+	const struct ctrl_state *ctrl;
+	int demand;             /* extra engines asked for (provision) */
+	bool apply;             /* false: plan only */
+	int64_t now_ms;         /* wall clock of the pass; 0 = read it */
+};
+
+struct pass_result {
+	struct observed obs;      /* what was observed (a copy) */
+	struct memory mem;   /* the memory after the pass (a copy) */
+	struct plan plan;
+	int n;                    /* actions planned; -1 when Docker failed */
+	unsigned failed;          /* actions that failed */
+	unsigned n_inspects;      /* engine inspects this pass made */
+	int64_t at_ms;            /* wall clock of the observation */
+	struct snap_metrics metrics; /* cumulative pass and action counters */
+	/* The control-server state each VPN was planned with (some may have
+	 * been read during the pass); per cfg->vpns[i]. */
+	struct ctrl_state *ctrl;
+	size_t n_ctrl;
+};
+
+struct reconciler *reconciler_new(void);
 void reconciler_free(struct reconciler *r);
 
-/* Parses buf as the new config. Valid: swapped in, returns 0. Invalid: every
- * diagnostic logged with file:line:col, the old config stays, returns -1. */
-int reconciler_reload(struct reconciler *r, const char *buf, size_t len);
-
-/* Marks an engine as touched by a Docker event (inspected next pass). */
-void reconciler_mark_dirty(struct reconciler *r, const char *id);
-
-/* One pass. With apply=false only computes the plan (the `plan` command).
- * out receives the plan that was computed (caller frees with plan_free).
- * Returns the number of actions planned, or -1 when Docker could not be
- * observed (out->reason says why). */
-int reconciler_pass(struct reconciler *r, bool apply, struct plan *out);
+/* One pass. out is filled (release it with pass_result_free). Returns out->n. */
+int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pass_result *out);
+void pass_result_free(struct pass_result *res);
 
 #endif

@@ -107,7 +107,9 @@ char *service_status_text(const struct snapshot *snap)
 	else
 		sbuf_printf(vpns, sizeof vpns, "no VPN");
 	/* The most urgent fact first: `systemctl status` may cut the line. */
-	const char *docker = snap->docker_ok ? "" : "Docker unreachable; ";
+	const char *docker = snap->docker_ok ? ""
+			     : snap->stale ? "Docker failing, last good view; "
+			     : "Docker unreachable; ";
 	const char *reload = snap->last_reload_error ? "; last config reload failed" : "";
 	return xasprintf("%s%zu of %zu engine%s serving, %s%s", docker, serving, snap->n_engines,
 			 snap->n_engines == 1 ? "" : "s", vpns, reload);

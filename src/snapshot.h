@@ -64,6 +64,7 @@ struct snap_metrics {
 	uint64_t actions[SNAP_ACTION_KINDS][SNAP_ACTION_RESULTS];
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
+	uint64_t docker_requests; /* every Docker API request made */
 	int64_t last_reload_success_ms; /* wall clock */
 };
 
@@ -74,6 +75,10 @@ struct snapshot {
 	bool config_loaded;
 	bool docker_ok;
 	char *docker_error;
+	/* Docker failed on the latest pass: engines and VPNs are the last good
+	 * observation, made at observed_ms (hidden once api.stale_grace passed). */
+	bool stale;
+	int64_t observed_ms; /* wall clock of the observation shown; 0 = none */
 	/* Config. */
 	char *config_json;   /* effective config as JSON, secrets "<redacted>" */
 	char config_hash[17];

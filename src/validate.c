@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "config_priv.h"
 #include "util.h"
@@ -259,10 +261,85 @@ static char *validate_secret(const char *path, struct src_pos pos, const char *w
 		diags_add(d, DIAG_ERROR, pos, "%s: '%s' is empty or not a text key", what, path);
 		free(key);
 		key = NULL;
+		goto out;
 	}
+	/* A warning, not an error: Docker and Kubernetes secrets are often
+	 * mounted 0444/0644, and refusing them would stop the fleet. */
+	struct stat st;
+	if (stat(full, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		diags_add(d, DIAG_WARNING, pos, "%s: '%s' is readable by %s (mode %04o); "
+			  "chmod 600 it", what, path,
+			  (st.st_mode & S_IROTH) ? (st.st_mode & S_IRGRP) ? "group and others" : "others"
+						 : "group",
+			  (unsigned)(st.st_mode & 07777));
 out:
 	free(full);
 	return key;
+}
+
+/* Gluetun's roles (config.toml) have one auth method each: apikey or basic. */
+static void validate_vpn_auth(const struct vpn_decl *v, size_t i, struct diags *d)
+{
+	if (v->api_username && !v->api_password_file)
+		diags_add(d, DIAG_ERROR, v->api_username_pos, "vpns[%zu].api_username: needs "
+			  "api_password_file (Gluetun basic auth takes both)", i);
+	if (v->api_password_file && !v->api_username)
+		diags_add(d, DIAG_ERROR, v->api_password_file_pos, "vpns[%zu].api_password_file: "
+			  "needs api_username (Gluetun basic auth takes both)", i);
+	if (v->api_key_file && (v->api_username || v->api_password_file)) {
+		struct src_pos pos = v->api_username ? v->api_username_pos : v->api_password_file_pos;
+		diags_add(d, DIAG_ERROR, pos, "vpns[%zu]: api_key_file and api_username/"
+			  "api_password_file are exclusive (a Gluetun role has one auth method: "
+			  "apikey or basic)", i);
+	}
+	/* RFC 7617: the user-id of basic auth cannot contain a colon. */
+	if (v->api_username && strpbrk(v->api_username, ":\r\n"))
+		diags_add(d, DIAG_ERROR, v->api_username_pos, "vpns[%zu].api_username: must not "
+			  "contain ':' or a line break", i);
+}
+
+/* 127.0.0.0/8, ::1 and localhost: reachable from this host only. */
+static bool validate_loopback(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+	if (n == 5 && strncmp(listen, "[::1]", 5) == 0)
+		return true;
+	if (n == 9 && strncasecmp(listen, "localhost", 9) == 0)
+		return true;
+	if (n < 4 || strncmp(listen, "127.", 4) != 0)
+		return false;
+	return strspn(listen, "0123456789.") >= n;
+}
+
+/* Secrets of the VPNs' control servers and of the webhooks. */
+static void validate_secrets(struct config *c, const char *basedir, struct diags *d)
+{
+	char what[64];
+	for (size_t i = 0; i < c->n_vpns; i++) {
+		struct vpn_decl *v = &c->vpns[i];
+		validate_vpn_auth(v, i, d);
+		sbuf_printf(what, sizeof what, "vpns[%zu].api_key_file", i);
+		if (v->api_key_file)
+			v->api_key = validate_secret(v->api_key_file, v->api_key_file_pos, what, basedir, d);
+		sbuf_printf(what, sizeof what, "vpns[%zu].api_password_file", i);
+		if (v->api_password_file)
+			v->api_password = validate_secret(v->api_password_file,
+							  v->api_password_file_pos, what, basedir, d);
+	}
+	for (size_t i = 0; i < c->n_notify; i++) {
+		struct notify_decl *n = &c->notify[i];
+		sbuf_printf(what, sizeof what, "notify[%zu].secret_file", i);
+		if (n->secret_file)
+			n->secret = validate_secret(n->secret_file, n->secret_file_pos, what, basedir, d);
+	}
+	if (c->api.api_key_file)
+		c->api.api_key = validate_secret(c->api.api_key_file, c->api.api_key_file_pos,
+						 "api.api_key_file", basedir, d);
+	else if (c->api.listen && !validate_loopback(c->api.listen))
+		diags_add(d, DIAG_WARNING, c->api.listen_pos, "api.listen: '%s' is not a loopback "
+			  "address and api.api_key_file is not set: anyone who reaches it can POST "
+			  "stream events and provisioning requests", c->api.listen);
 }
 
 void validate_config(struct config *c, const char *basedir, struct diags *d)
@@ -280,14 +357,5 @@ void validate_config(struct config *c, const char *basedir, struct diags *d)
 		diags_add(d, DIAG_ERROR, pos, "replicas.min_free (%d) is greater than replicas.max (%d)",
 			  c->replicas.min_free, c->replicas.max);
 	}
-	for (size_t i = 0; i < c->n_vpns; i++) {
-		struct vpn_decl *v = &c->vpns[i];
-		char what[48];
-		sbuf_printf(what, sizeof what, "vpns[%zu].api_key_file", i);
-		if (v->api_key_file)
-			v->api_key = validate_secret(v->api_key_file, v->api_key_file_pos, what, basedir, d);
-	}
-	if (c->api.api_key_file)
-		c->api.api_key = validate_secret(c->api.api_key_file, c->api.api_key_file_pos,
-						 "api.api_key_file", basedir, d);
+	validate_secrets(c, basedir, d);
 }

@@ -105,19 +105,30 @@ int watch_fd(const struct watch *w)
 	return w->fd;
 }
 
-bool watch_drain(struct watch *w)
+enum watch_change watch_drain(struct watch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false;
+	enum watch_change c = WATCH_NONE;
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof buf);
 		if (n <= 0)
 			break;
-		any = true;
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *e = (const struct inotify_event *)(buf + off);
+			/* A rename into the directory is an atomic replacement
+			 * (editors, git checkout, ConfigMap ..data swaps): the new
+			 * content is complete. Anything else may be a write still
+			 * under way. */
+			if (e->mask & IN_MOVED_TO)
+				c = WATCH_RENAMED;
+			else if (c == WATCH_NONE)
+				c = WATCH_WRITTEN;
+			off += (ssize_t)sizeof *e + e->len;
+		}
 	}
-	if (any)
+	if (c != WATCH_NONE)
 		watch_arm_target(w);
-	return any;
+	return c;
 }
 
 int watch_read_if_changed(struct watch *w, char **out, size_t *outlen)

@@ -17,10 +17,17 @@ void watch_free(struct watch *w);
 /* The inotify descriptor to put in the event loop (readable = events). */
 int watch_fd(const struct watch *w);
 
-/* Drains pending events. Returns true when one of them may concern the file
- * (anything in a watched directory: cheap, and the caller dedups by content).
- * Re-arms the symlink-target watch when the link now points elsewhere. */
-bool watch_drain(struct watch *w);
+/* What the pending events say (anything in a watched directory counts: it
+ * is cheap, and the caller dedups by content). */
+enum watch_change {
+	WATCH_NONE = 0,
+	WATCH_WRITTEN, /* written in place, created, deleted: may be half done */
+	WATCH_RENAMED, /* something renamed into place: complete, act at once */
+};
+
+/* Drains pending events and says what they were. Re-arms the symlink-target
+ * watch when the link now points elsewhere. */
+enum watch_change watch_drain(struct watch *w);
 
 /* Reads the file and tells whether its content differs from the last call
  * that returned true (FNV-1a of the bytes). Returns -1 when it cannot be

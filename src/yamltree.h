@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "diag.h"
 
 enum ynode_kind { YN_SCALAR, YN_MAP, YN_SEQ };
 

@@ -8,7 +8,8 @@ Compares, in both directions:
     every ".TP" + ".B key" entry under ".SH KEYS" in the man page);
   - the default of each key whose markdown default is one plain value
     (`5s`, `bridge`, ...): the man page entry must give the same value;
-  - the template placeholders (the "## Templates" table, ".SH TEMPLATES").
+  - the template placeholders (the "## Templates" table, ".SH TEMPLATES");
+  - the engine presets ("### Engine presets", ".SH ENGINE PRESETS").
 Prints every difference and exits 1 when there is one.
 """
 import re
@@ -26,18 +27,29 @@ def md_sections(text):
         yield h2, h3, line
 
 
-def md_table_rows(text, h2_title):
+def md_table_rows(text, h2_title, first_header=None):
+    """Rows of the tables under ## H2_TITLE (whose header's first cell is
+    FIRST_HEADER, when given), as (### title, cells)."""
+    header = None
     for h2, h3, line in md_sections(text):
-        if h2 != h2_title or not line.startswith("| `"):
+        if not line.startswith("|"):
+            header = None
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = cells[0]
+            continue
+        if h2 != h2_title or not line.startswith("| `"):
+            continue
+        if first_header is not None and header != first_header:
+            continue
         yield h3, cells
 
 
 def md_keys(text):
     """{dotted key: default cell} from the tables under ## Keys."""
     keys = {}
-    for section, cells in md_table_rows(text, "Keys"):
+    for section, cells in md_table_rows(text, "Keys", "key"):
         m = re.fullmatch(r"`([^`]+)`", cells[0])
         if not m:
             continue
@@ -55,6 +67,16 @@ def md_placeholders(text):
     for _, cells in md_table_rows(text, "Templates"):
         m = re.fullmatch(r"`([^`]+)`", cells[0])
         if m:
+            out.add(m.group(1))
+    return out
+
+
+def md_presets(text):
+    """Preset names: the first column of the table under ### Engine presets."""
+    out = set()
+    for section, cells in md_table_rows(text, "Keys", "preset"):
+        m = re.match(r"`([^`]+)`", cells[0])
+        if section == "Engine presets" and m:
             out.add(m.group(1))
     return out
 
@@ -126,11 +148,18 @@ def main():
     for p in sorted(manp - mp):
         problems.append(f"placeholder {p} is in {sys.argv[2]} but not in {sys.argv[1]}")
 
+    mpre = md_presets(md)
+    manpre = set(man_entries(man, "ENGINE PRESETS"))
+    for p in sorted(mpre - manpre):
+        problems.append(f"preset {p} is in {sys.argv[1]} but not in {sys.argv[2]}")
+    for p in sorted(manpre - mpre):
+        problems.append(f"preset {p} is in {sys.argv[2]} but not in {sys.argv[1]}")
+
     for p in problems:
         print("man_keys: " + p)
-    print(f"man_keys: {len(mk)} keys, {checked} plain defaults, {len(mp)} placeholders compared; "
-          f"{len(problems)} difference(s)")
-    return 1 if problems or not mk or not mp else 0
+    print(f"man_keys: {len(mk)} keys, {checked} plain defaults, {len(mp)} placeholders, "
+          f"{len(mpre)} presets compared; {len(problems)} difference(s)")
+    return 1 if problems or not mk or not mp or not mpre else 0
 
 
 if __name__ == "__main__":

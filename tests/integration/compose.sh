@@ -52,7 +52,9 @@ prepare() {
 	chmod -R u+w "$dir"
 	key=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	printf '%s\n' "$key" >"$dir/config/gluetun_api_key"
-	chmod 644 "$dir/config/gluetun_api_key" # read by the container's user
+	# As README.md says: the container's user (uid 10001) alone reads it.
+	chown 10001:10001 "$dir/config/gluetun_api_key"
+	chmod 600 "$dir/config/gluetun_api_key"
 	sed -i "s/\"CHANGE-ME\"/\"$key\"/" "$dir/gluetun/config.toml"
 	# Names and ports of this test instead of the examples' (the files stay
 	# otherwise as shipped): each sed must hit, or the example changed shape.

@@ -43,6 +43,8 @@ it_cleanup() {
 	for p in $it_pids; do kill -9 "$p" 2>/dev/null; done
 	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	# Private Docker daemons (dockerd2.sh) go too, with their containers.
+	type d2_cleanup_all >/dev/null 2>&1 && d2_cleanup_all
 	if [ "$it_failed" -ne 0 ] || [ "$rc" -ne 0 ]; then
 		[ -f "$it_daemon_log" ] && { echo "--- daemon log (last 80 lines) ---"; tail -n 80 "$it_daemon_log"; }
 	fi
@@ -145,7 +147,9 @@ docker_writes_since() {
 # two_vpn_config BASE MIN [MAX] [MIN_FREE] [EXTRA_ENV_VALUE]: a fleet over
 # two stand-in VPNs: $it_id-v1 publishes BASE..BASE+4 (control BASE+90),
 # $it_id-v2 publishes BASE+10..BASE+14 (control BASE+91). RANGE_SIZE and
-# V2_OFFSET (default 5 and 10) make the ranges larger.
+# V2_OFFSET (default 5 and 10) make the ranges larger. The engines get the
+# default preset's env (what ace-test/engine:latest, like the real image,
+# reads) plus EXTRA, which drift tests change.
 two_vpn_config() {
 	b=$1 min=$2 max=${3:-10} minfree=${4:-0} extra=${5:-}
 	rs=${RANGE_SIZE:-5} off=${V2_OFFSET:-10}
@@ -158,8 +162,6 @@ engine:
   stop_timeout: 1s
   health: {interval: 1s, failures: 3}
   env:
-    CONF: "--http-port={http_port}\n--https-port={https_port}\n--bind-all"
-    P2P_PORT: "{p2p_port}"
     EXTRA: "$extra"
 replicas: {min: $min, max: $max, min_free: $minfree}
 vpns:

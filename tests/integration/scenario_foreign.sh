@@ -13,7 +13,7 @@ fname="$it_id-$((B + 12))"
 docker run -d --name "$fname" --label "acestream.test=$it_id" \
 	--label acestream.orchestrator=someone-else --label "acestream.vpn_container=$it_id-v2" \
 	--label "acestream.http_port=$((B + 12))" \
-	-e "CONF=--http-port=$((B + 12))" ace-test/engine:latest >/dev/null
+	-e "HTTP_PORT=$((B + 12))" -e BIND_ALL=true ace-test/engine:latest >/dev/null
 fid=$(docker inspect -f '{{.Id}}' "$fname")
 fstart=$(docker inspect -f '{{.State.StartedAt}}' "$fname")
 

@@ -9,7 +9,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "cmulti.h"
 #include "docker.h"
+#include "evloop.h"
 #include "itest.h"
 #include "util.h"
 
@@ -40,17 +42,19 @@ static int create_engine(struct docker *d, const char *name, const char *instanc
 			 const char *mode, int http, int cport, int hport, char *id,
 			 size_t idlen, struct docker_err *err)
 {
-	char conf[96], p2p[32], hp[16];
-	snprintf(conf, sizeof(conf), "CONF=--http-port=%d\n--https-port=%d", http, 45000 + http % 100);
+	/* What ace-test/engine:latest reads, like the real image's entrypoint. */
+	char http_env[32], https_env[32], p2p[32], hp[16];
+	snprintf(http_env, sizeof(http_env), "HTTP_PORT=%d", http);
+	snprintf(https_env, sizeof(https_env), "HTTPS_PORT=%d", 45000 + http % 100);
 	snprintf(p2p, sizeof(p2p), "P2P_PORT=%d", 50000 + http % 100);
 	snprintf(hp, sizeof(hp), "%d", http);
-	const char *env[] = { conf, p2p };
+	const char *env[] = { http_env, https_env, "BIND_ALL=true", p2p };
 	const char *labels[] = {
 		"acestream.orchestrator", instance, "acestream.test", "1",
 		"acestream.test.run", itest_tag(), "acestream.http_port", hp,
 	};
 	struct docker_create_spec s = {
-		.name = name, .image = ENGINE_IMAGE, .env = env, .n_env = 2,
+		.name = name, .image = ENGINE_IMAGE, .env = env, .n_env = ARRAY_LEN(env),
 		.labels = labels, .n_labels = 4, .network_mode = mode,
 		.memory_bytes = 64 << 20, .stop_timeout_s = 2,
 		.container_port = cport, .host_port = hport, .host_ip = "127.0.0.1",
@@ -181,99 +185,62 @@ START_TEST(health_transitions)
 }
 END_TEST
 
-/* ---- events through the socket-callback interface, on epoll ----------- */
+/* ---- events on the daemon's reactor (evloop + cmulti) ------------------ */
 
-struct loop {
-	int ep;
-	long timer_ms; /* -1: none */
+struct watcher {
 	int n_health;
 	int n_die;
 	const char *want_id;
 };
 
-static void watch(int fd, int what, void *ud)
-{
-	struct loop *l = ud;
-	struct epoll_event e = { .data.fd = fd };
-	if (what & DOCKER_IO_IN)
-		e.events |= EPOLLIN;
-	if (what & DOCKER_IO_OUT)
-		e.events |= EPOLLOUT;
-	if (!what) {
-		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
-		return;
-	}
-	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &e) < 0)
-		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e);
-}
-
-static void timer(long ms, void *ud)
-{
-	((struct loop *)ud)->timer_ms = ms;
-}
-
 static void on_event(const struct docker_event *e, void *ud)
 {
-	struct loop *l = ud;
-	if (!str_eq(e->id, l->want_id))
+	struct watcher *w = ud;
+	if (!w || !str_eq(e->id, w->want_id))
 		return;
 	if (str_eq(e->action, "health_status") && str_eq(e->health, "healthy"))
-		l->n_health++;
+		w->n_health++;
 	if (str_eq(e->action, "die"))
-		l->n_die++;
+		w->n_die++;
 }
 
-static void run_loop(struct docker_events *ev, struct loop *l, int ms, int *until)
+static void run_loop(struct evloop *l, struct docker_events *ev, int ms, int *until)
 {
 	int64_t end = now_mono_ms() + ms;
-	while (now_mono_ms() < end && !*until && docker_events_alive(ev, NULL)) {
-		struct epoll_event evs[8];
-		int t = l->timer_ms < 0 ? 100 : (int)(l->timer_ms < 100 ? l->timer_ms : 100);
-		int n = epoll_wait(l->ep, evs, 8, t);
-		if (n == 0 && l->timer_ms >= 0) {
-			l->timer_ms = -1;
-			docker_events_on_timeout(ev);
-		}
-		for (int i = 0; i < n; i++) {
-			int what = 0;
-			if (evs[i].events & EPOLLIN)
-				what |= DOCKER_IO_IN;
-			if (evs[i].events & EPOLLOUT)
-				what |= DOCKER_IO_OUT;
-			if (evs[i].events & (EPOLLERR | EPOLLHUP))
-				what |= DOCKER_IO_ERR;
-			docker_events_on_fd(ev, evs[i].data.fd, what);
-		}
-	}
+	while (now_mono_ms() < end && !*until && docker_events_alive(ev, NULL))
+		evloop_run_once(l, 100);
 }
 
 START_TEST(events_stream_on_epoll)
 {
 	struct docker *d = client();
 	struct docker_err err = { 0, "" };
-	struct loop l = { .ep = epoll_create1(EPOLL_CLOEXEC), .timer_ms = -1 };
-	struct docker_events_io io = { watch, timer, &l };
-	struct docker_events *ev = docker_events_open(d, 0, on_event, &l, &io, &err);
+	struct evloop *l = evloop_new();
+	struct cmulti *cm = cmulti_new(l);
+	struct watcher w = { 0 };
+	struct docker_events_cbs cbs = { on_event, NULL, &w };
+	struct docker_events *ev = docker_events_open(d, 0, &cbs, cm, &err);
 	ck_assert_msg(ev != NULL, "%s", err.msg);
 	int zero = 0;
-	run_loop(ev, &l, 300, &zero); /* connected before the container starts */
+	run_loop(l, ev, 300, &zero); /* connected before the container starts */
 	char *vpn = xasprintf("%s-events", itest_tag());
 	char *id = run_vpn(vpn, NULL, NULL);
-	l.want_id = id;
-	run_loop(ev, &l, 15000, &l.n_health);
-	ck_assert_msg(l.n_health >= 1, "no health_status: healthy event");
+	w.want_id = id;
+	run_loop(l, ev, 15000, &w.n_health);
+	ck_assert_msg(w.n_health >= 1, "no health_status: healthy event");
 	ck_assert_int_eq(itest_sh("docker kill %s >/dev/null", vpn), 0);
-	run_loop(ev, &l, 10000, &l.n_die);
-	ck_assert_msg(l.n_die == 1, "die events: %d", l.n_die);
+	run_loop(l, ev, 10000, &w.n_die);
+	ck_assert_msg(w.n_die == 1, "die events: %d", w.n_die);
 	ck_assert(docker_events_alive(ev, &err));
 	ck_assert_int_gt(docker_events_last_ns(ev), 0);
 
 	/* A reconnect resumes after the last event: nothing replayed. */
 	ck_assert_int_eq(docker_events_reconnect(ev, &err), 0);
-	run_loop(ev, &l, 1500, &zero);
-	ck_assert_int_eq(l.n_die, 1);
+	run_loop(l, ev, 1500, &zero);
+	ck_assert_int_eq(w.n_die, 1);
 	docker_events_close(ev);
-	close(l.ep);
+	cmulti_free(cm);
+	evloop_free(l);
 	free(id);
 	free(vpn);
 	docker_free(d);
@@ -300,8 +267,13 @@ START_TEST(unreachable_daemon)
 		ck_assert_int_eq(docker_start(d, "x", &err), -1);
 		ck_assert_int_eq(docker_restart(d, "x", 1, &err), -1);
 		ck_assert_int_eq(docker_remove(d, "x", &err), -1);
-		ck_assert_ptr_null(docker_events_open(d, 0, on_event, NULL, NULL, &err));
+		struct evloop *ev = evloop_new();
+		struct cmulti *cm = cmulti_new(ev);
+		struct docker_events_cbs cbs = { on_event, NULL, NULL };
+		ck_assert_ptr_null(docker_events_open(d, 0, &cbs, cm, &err));
 		ck_assert(err.msg[0]);
+		cmulti_free(cm);
+		evloop_free(ev);
 		docker_free(d);
 	}
 }

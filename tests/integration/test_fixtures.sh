@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_fixtures.sh - smoke test of the stand-in images ace-test/gluetun and
-# ace-test/engine (tests/fixtures). Needs a Docker daemon and curl.
+# ace-test/engine:{latest,legacy,jopsis,arm} (tests/fixtures). Needs a Docker
+# daemon and curl.
 # Exit 77 (SKIP) only when no Docker daemon answers.
 #
 # Every container carries the labels acestream.test=fixtures and
@@ -30,6 +31,7 @@ skip() {
 }
 fatal() { echo "FATAL: $*" >&2; exit 1; }
 
+[ "${ACE_SKIP_DOCKER:-}" = 1 ] && skip "ACE_SKIP_DOCKER=1"
 command -v docker >/dev/null 2>&1 || skip "no docker command"
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || skip "no Docker daemon answers"
 command -v curl >/dev/null 2>&1 || fatal "curl is required"
@@ -200,11 +202,22 @@ expect "flip /test/health back (POST)" '200 {"healthy":true}' \
 if wait_health "$G" healthy 15; then ok "docker reports healthy again"; else notok "docker reports healthy again"; fi
 
 # -------------------------------------------------------------- engines
+# Each flavour reads what its real image reads (fake-engine.c); ports inside
+# the VPN's namespace are checked from a probe container in that namespace.
+GIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$G")
+probe() {
+	docker run --rm --label acestream.test=fixtures --label "acestream.test.run=$RUN" \
+		--network "container:$G" "$EIMG" --fixture-probe "$@" >"$TMPD/probe" 2>&1
+}
+# started_and_exited NAME -> exit code once it stopped (or "timeout")
+exit_code() { timeout 10 docker wait "$1" 2>/dev/null || echo timeout; }
+
+# krinkuto11 (:latest): the variables of entrypoint.sh since 2025-09-20;
+# CONF and argv are ignored.
 E1=$RUN-engine1
-dockrun --name "$E1" --network "container:$G" \
-	-e "CONF=--http-port=$base
---https-port=45000
---bind-all" -e P2P_PORT=29999 "$EIMG" >/dev/null
+dockrun --name "$E1" --network "container:$G" -e "HTTP_PORT=$base" -e HTTPS_PORT=45000 \
+	-e BIND_ALL=true -e P2P_PORT=29999 -e INTERNAL_BUFFERING=60 -e CACHE_LIMIT=1 \
+	-e "CONF=--http-port=$((base + 3))" "$EIMG" "--http-port=$((base + 3))" >/dev/null
 EU=http://127.0.0.1:$base
 if wait_http "$EU/fixture/info" 10; then ok "engine answers through the VPN's published port"; else notok "engine answers on $EU"; fi
 STATUS="$EU/server/api?api_version=3&method=get_status"
@@ -212,34 +225,96 @@ expect "engine get_status" \
 	"200 {\"result\":{\"status\":\"idle\",\"http_port\":$base,\"https_port\":45000,\"p2p_port\":29999},\"error\":null}" \
 	"$(http GET "$STATUS")"
 info=$(http GET "$EU/fixture/info")
-expect_in "fixture/info p2p port from P2P_PORT" '"p2p_port":29999' "$info"
-expect_in "fixture/info https port from CONF" '"https_port":45000' "$info"
-expect_in "fixture/info env_conf" "\"env_conf\":\"--http-port=$base\\n--https-port=45000\\n--bind-all\"" "$info"
+expect_in "fixture/info: flavour" '"flavour":"krinkuto11"' "$info"
+expect_in "fixture/info: ports from HTTP_PORT, HTTPS_PORT, P2P_PORT (not CONF, not argv)" \
+	"\"http_port\":$base,\"https_port\":45000,\"p2p_port\":29999,\"bind_all\":true" "$info"
+expect_in "fixture/info: the acestream.conf entrypoint.sh writes, in its order" \
+	"\"args\":\"--use-internal-buffering=60 --http-port=$base --https-port=45000 --bind-all --port=29999 --cache-limit=1\"" "$info"
+expect_in "fixture/info env_conf (seen, not read)" "\"env_conf\":\"--http-port=$((base + 3))\"" "$info"
+if probe "$GIP" 45000/http 29999; then ok "https and p2p ports answer inside the VPN namespace"; else notok "probe: $(cat "$TMPD/probe")"; fi
 expect "fixture/fail on" '200 {"fail":true}' "$(http PUT "$EU/fixture/fail" '{"fail":true}')"
 expect_in "get_status fails with 500" '500 ' "$(http GET "$STATUS")"
 expect "fixture/fail off" '200 {"fail":false}' "$(http POST "$EU/fixture/fail" '{"fail":false}')"
 expect_in "get_status recovers" '200 {"result":{"status":"idle"' "$(http GET "$STATUS")"
 expect_in "engine unknown route -> 404" '404 ' "$(http GET "$EU/nope")"
 
-# argv wins over CONF and P2P_PORT
-E3=$RUN-engine3
-dockrun --name "$E3" --network "container:$G" -e "CONF=--http-port=$base" -e P2P_PORT=29999 \
-	"$EIMG" "--http-port=$((base + 1))" --https-port=45001 --port=30000 >/dev/null
-if wait_http "http://127.0.0.1:$((base + 1))/fixture/info" 10; then
-	expect_in "argv ports win" '"http_port":'"$((base + 1))"',"https_port":45001,"p2p_port":30000' \
-		"$(http GET "http://127.0.0.1:$((base + 1))/fixture/info")"
-else
-	notok "engine with argv ports answers on $((base + 1))"
-fi
+# Without BIND_ALL the engine's HTTP API answers on loopback only.
+ENB=$RUN-eng-nobind
+dockrun --name "$ENB" --network "container:$G" -e "HTTP_PORT=$((base + 1))" -e HTTPS_PORT=45001 \
+	-e P2P_PORT=29998 "$EIMG" >/dev/null
+if probe 127.0.0.1 "$((base + 1))/http"; then ok "no BIND_ALL: answers on loopback"; else notok "no BIND_ALL, loopback: $(cat "$TMPD/probe")"; fi
+if probe "$GIP" "$((base + 1))"; then notok "no BIND_ALL: reachable from outside"; else ok "no BIND_ALL: not reachable from outside"; fi
+
+# The bug of issue 8: CONF alone (the old default env) leaves the current
+# image on its default ports, so the assigned HTTP port is dead.
+EC=$RUN-eng-confonly
+dockrun --name "$EC" --network "container:$G" -e "CONF=--http-port=$((base + 2))
+--https-port=45002
+--bind-all" -e P2P_PORT=29997 "$EIMG" >/dev/null
+if probe 127.0.0.1 6878/http 29997; then ok "CONF ignored: default HTTP port 6878, P2P_PORT read"; else notok "CONF only: $(cat "$TMPD/probe")"; fi
+if probe "$GIP" "$((base + 2))"; then notok "CONF only: assigned HTTP port answers"; else ok "CONF only: assigned HTTP port is dead"; fi
 
 # same port twice in one namespace: the second engine dies with 3
 E2=$RUN-engine2
-dockrun --name "$E2" --network "container:$G" -e "CONF=--http-port=$base" \
-	-e P2P_PORT=29998 "$EIMG" --https-port=45002 >/dev/null
-rc=$(timeout 10 docker wait "$E2" 2>/dev/null || echo timeout)
-expect "duplicate port in one namespace -> exit 3" 3 "$rc"
+dockrun --name "$E2" --network "container:$G" -e "HTTP_PORT=$base" -e BIND_ALL=1 \
+	-e P2P_PORT=29990 -e HTTPS_PORT=45009 "$EIMG" >/dev/null
+expect "duplicate port in one namespace -> exit 3" 3 "$(exit_code "$E2")"
 expect_in "duplicate port: clear message" 'already used in this network namespace' \
 	"$(docker logs "$E2" 2>&1)"
+
+# legacy (:legacy): CONF only, one argument per line; required.
+EL=$RUN-eng-legacy
+dockrun --name "$EL" --network "container:$G" -e "CONF=--http-port=$((base + 2))
+--https-port=45003
+--bind-all
+--port=29996" -e "HTTP_PORT=$((base + 3))" ace-test/engine:legacy >/dev/null
+if wait_http "http://127.0.0.1:$((base + 2))/fixture/info" 10; then
+	expect_in "legacy: ports from CONF only" \
+		"\"flavour\":\"legacy\",\"http_port\":$((base + 2)),\"https_port\":45003,\"p2p_port\":29996,\"bind_all\":true" \
+		"$(http GET "http://127.0.0.1:$((base + 2))/fixture/info")"
+else
+	notok "legacy engine answers on $((base + 2))"
+fi
+ELN=$RUN-eng-legacy-noconf
+dockrun --name "$ELN" --network "container:$G" -e "HTTP_PORT=$((base + 3))" ace-test/engine:legacy >/dev/null
+expect "legacy without CONF -> exit 1" 1 "$(exit_code "$ELN")"
+
+# jopsis (:jopsis): ACESTREAM_ARGS split on blanks; a command replaces it.
+EJ=$RUN-eng-jopsis
+dockrun --name "$EJ" --network "container:$G" -e HTTP_PORT=1 \
+	-e "ACESTREAM_ARGS=--client-console --bind-all --http-port $((base + 3)) --https-port 45004 --port 29995" \
+	ace-test/engine:jopsis >/dev/null
+if wait_http "http://127.0.0.1:$((base + 3))/fixture/info" 10; then
+	expect_in "jopsis: ports from ACESTREAM_ARGS" \
+		"\"flavour\":\"jopsis\",\"http_port\":$((base + 3)),\"https_port\":45004,\"p2p_port\":29995" \
+		"$(http GET "http://127.0.0.1:$((base + 3))/fixture/info")"
+else
+	notok "jopsis engine answers on $((base + 3))"
+fi
+docker rm -f "$EJ" >/dev/null
+EJC=$RUN-eng-jopsis-cmd
+dockrun --name "$EJC" --network "container:$G" -e "ACESTREAM_ARGS=--http-port 1" \
+	ace-test/engine:jopsis --bind-all --http-port "$((base + 3))" --https-port 45006 --port 29993 >/dev/null
+if wait_http "http://127.0.0.1:$((base + 3))/fixture/info" 10; then
+	expect_in "jopsis: a command replaces ACESTREAM_ARGS" "\"http_port\":$((base + 3)),\"https_port\":45006" \
+		"$(http GET "http://127.0.0.1:$((base + 3))/fixture/info")"
+else
+	notok "jopsis engine with a command answers on $((base + 3))"
+fi
+docker rm -f "$EJC" >/dev/null
+
+# arm (:arm): the command line is argv; env is ignored.
+EA=$RUN-eng-arm
+dockrun --name "$EA" --network "container:$G" -e HTTP_PORT=1 -e "ACESTREAM_ARGS=--http-port 1" \
+	ace-test/engine:arm python main.py --bind-all --client-console --http-port "$((base + 3))" \
+	--https-port 45005 --port 29994 >/dev/null
+if wait_http "http://127.0.0.1:$((base + 3))/fixture/info" 10; then
+	expect_in "arm: ports from argv" \
+		"\"flavour\":\"arm\",\"http_port\":$((base + 3)),\"https_port\":45005,\"p2p_port\":29994" \
+		"$(http GET "http://127.0.0.1:$((base + 3))/fixture/info")"
+else
+	notok "arm engine answers on $((base + 3))"
+fi
 
 # domain fact (SPEC §2): a restarted VPN leaves its engines without network
 docker restart -t 5 "$G" >/dev/null

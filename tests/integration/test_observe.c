@@ -1,5 +1,6 @@
-/* test_observe.c - observe_build against the real daemon: labels, VPN health,
- * forwarded-port cache, and stale-restart / stale-recreate. Ports 294xx. */
+/* test_observe.c - the observation of a pass against the real daemon:
+ * labels, VPN health, the forwarded-port cache of the commands, inspects only
+ * when needed, and stale-restart / stale-recreate. Ports 294xx. */
 #include "config-auto.h"
 
 #include <check.h>
@@ -11,6 +12,7 @@
 #include "docker.h"
 #include "itest.h"
 #include "observe.h"
+#include "reconcile.h"
 #include "util.h"
 
 #define VPN_RUN "docker run -d --name %s %s -p 127.0.0.1:%d:8000 -p 127.0.0.1:29400-29403:29400-29403 " \
@@ -18,14 +20,15 @@
 
 struct world {
 	struct docker *d;
+	struct reconciler *r;
 	char *vpn;
 	int ctrl;
 	char *api;
-	struct vpn_decl decl;
 	struct config cfg;
 	char engine_id[80];
-	unsigned inspects, reads;
-	struct observe_opts opts;
+	unsigned inspects;
+	const char *const *dirty;
+	size_t n_dirty;
 };
 
 static void pick_ctrl_port(struct world *w)
@@ -45,17 +48,26 @@ static void setup_world(struct world *w)
 	ck_assert_int_eq(itest_sh(VPN_RUN, w->vpn, itest_labels(), w->ctrl), 0);
 	ck_assert(itest_wait_health(w->d, w->vpn, "healthy", 15000));
 	w->api = xasprintf("http://127.0.0.1:%d", w->ctrl);
-	w->decl = (struct vpn_decl){ .name = w->vpn, .api = w->api, .port_forwarding = PF_AUTO,
-				     .ports = { 29400, 29403 }, .max_engines = 4 };
-	w->cfg = (struct config){ .instance = (char *)itest_tag(), .vpns = &w->decl, .n_vpns = 1 };
+	/* The parser's defaults, as a file that sets only this would get. */
+	config_set_defaults(&w->cfg);
+	free(w->cfg.instance);
+	w->cfg.instance = xstrdup(itest_tag());
+	w->cfg.engine.image = xstrdup("ace-test/engine:latest");
+	w->cfg.docker_host = xstrdup(itest_docker_host());
+	w->cfg.docker_resync_interval_ms = 0; /* inspects only when needed */
+	w->cfg.vpns = xcalloc(1, sizeof *w->cfg.vpns);
+	w->cfg.n_vpns = 1;
+	w->cfg.vpns[0] = (struct vpn_decl){ .name = xstrdup(w->vpn), .api = xstrdup(w->api),
+					    .host = xstrdup("127.0.0.1"), .port_forwarding = PF_AUTO,
+					    .ports = { 29400, 29403 }, .max_engines = 4 };
 	w->cfg.health.port_check_interval_ms = 10000;
-	w->opts = (struct observe_opts){ .n_engine_inspects = &w->inspects,
-					 .n_gluetun_reads = &w->reads };
+	w->r = reconciler_new();
 
 	struct docker_inspect vi;
 	ck_assert_int_eq(docker_inspect(w->d, w->vpn, &vi, &err), 0);
 	char *mode = xasprintf("container:%s", vi.id);
-	const char *env[] = { "CONF=--http-port=29400\n--https-port=45000", "P2P_PORT=51400" };
+	/* What ace-test/engine:latest reads, like the real image's entrypoint. */
+	const char *env[] = { "HTTP_PORT=29400", "HTTPS_PORT=45000", "BIND_ALL=true", "P2P_PORT=51400" };
 	const char *labels[] = {
 		"acestream.orchestrator", itest_tag(), "acestream.test", "1",
 		"acestream.test.run", itest_tag(), "acestream.vpn_container", w->vpn,
@@ -66,7 +78,7 @@ static void setup_world(struct world *w)
 	};
 	char *name = xasprintf("%s-29400", itest_tag());
 	struct docker_create_spec s = {
-		.name = name, .image = "ace-test/engine:latest", .env = env, .n_env = 2,
+		.name = name, .image = "ace-test/engine:latest", .env = env, .n_env = ARRAY_LEN(env),
 		.labels = labels, .n_labels = ARRAY_LEN(labels) / 2, .network_mode = mode,
 		.stop_timeout_s = 2,
 	};
@@ -80,20 +92,25 @@ static void setup_world(struct world *w)
 
 static void teardown_world(struct world *w)
 {
+	reconciler_free(w->r);
+	config_clear(&w->cfg);
 	docker_free(w->d);
 	free(w->vpn);
 	free(w->api);
 }
 
-/* One pass; prev (may be NULL) is replaced by the new observation. */
+/* One pass that only plans (what `plan` does); o receives its observation. */
 static void pass(struct world *w, struct observed *o, int64_t now)
 {
-	struct observed next;
-	w->inspects = w->reads = 0;
-	ck_assert_int_eq(observe_build_opts(w->d, &w->cfg, o->docker_ok ? o : NULL, &w->opts, now, &next), 0);
-	ck_assert(next.docker_ok);
+	struct pass_input in = { .cfg = &w->cfg, .dirty = w->dirty, .n_dirty = w->n_dirty,
+				 .now_ms = now };
+	struct pass_result res;
+	ck_assert_int_ge(reconciler_pass(w->r, &in, &res), 0);
+	ck_assert(res.obs.docker_ok);
+	w->inspects = res.n_inspects;
 	observed_free(o);
-	*o = next;
+	observed_copy(o, &res.obs);
+	pass_result_free(&res);
 }
 
 START_TEST(observes_labels_health_ports_and_caches)
@@ -123,28 +140,26 @@ START_TEST(observes_labels_health_ports_and_caches)
 	ck_assert_str_eq(e->config_hash, "0123456789abcdef");
 	ck_assert_int_eq(e->ns, NS_CURRENT);
 	ck_assert_uint_eq(w.inspects, 1);
-	ck_assert_uint_eq(w.reads, 1);
 
 	/* Converged: no engine inspect, ports from the cache. */
 	char *put = xasprintf("%s/v1/portforward", w.api);
 	ck_assert_int_eq(itest_http("PUT", put, "{\"ports\":[51401]}", NULL, NULL), 200);
 	pass(&w, &o, 5000);
 	ck_assert_uint_eq(w.inspects, 0);
-	ck_assert_uint_eq(w.reads, 0);
+	ck_assert_int_eq(o.vpns[0].ports_read_ms, 1000); /* not read again */
 	ck_assert_int_eq(o.vpns[0].fwd_port, 51400);
 	ck_assert_int_eq(o.engines[0].ns, NS_CURRENT);
 	/* Cache expired: the new port is read. */
 	pass(&w, &o, 11000);
-	ck_assert_uint_eq(w.reads, 1);
 	ck_assert_int_eq(o.vpns[0].fwd_port, 51401);
 	ck_assert_int_eq(o.vpns[0].ports_read_ms, 11000);
 	/* An event marked the engine dirty: inspected again. */
 	const char *dirty[] = { w.engine_id };
-	w.opts.dirty_ids = dirty;
-	w.opts.n_dirty = 1;
+	w.dirty = dirty;
+	w.n_dirty = 1;
 	pass(&w, &o, 12000);
 	ck_assert_uint_eq(w.inspects, 1);
-	w.opts.n_dirty = 0;
+	w.n_dirty = 0;
 
 	/* Unhealthy VPN is reported as such. */
 	char *h = xasprintf("%s/test/health", w.api);
@@ -172,15 +187,15 @@ START_TEST(vpn_restart_then_recreate)
 	pass(&w, &o, 2000);
 	ck_assert_str_eq(o.vpns[0].id, old_id);
 	ck_assert_uint_eq(w.inspects, 1); /* its VPN's StartedAt moved */
-	ck_assert_uint_eq(w.reads, 1);    /* and the port cache was dropped */
+	ck_assert_int_eq(o.vpns[0].ports_read_ms, 2000); /* and the port cache was dropped */
 	ck_assert_int_eq(o.engines[0].ns, NS_STALE_RESTART);
 	struct docker_err err = { 0, "" };
 	ck_assert_int_eq(docker_restart(w.d, w.engine_id, 2, &err), 0);
 	const char *dirty[] = { w.engine_id };
-	w.opts.dirty_ids = dirty; /* the loop would see a restart event */
-	w.opts.n_dirty = 1;
+	w.dirty = dirty; /* the loop would see a restart event */
+	w.n_dirty = 1;
 	pass(&w, &o, 3000);
-	w.opts.n_dirty = 0;
+	w.n_dirty = 0;
 	ck_assert_int_eq(o.engines[0].ns, NS_CURRENT);
 
 	ck_assert_int_eq(itest_sh("docker rm -f %s >/dev/null", w.vpn), 0);
@@ -207,14 +222,14 @@ START_TEST(unreachable_docker_and_gluetun)
 	struct docker_err err = { 0, "" };
 	struct docker *d = docker_new("tcp://127.0.0.1:1", &err);
 	struct observed o;
-	ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, 0, 0, &o), -1);
+	ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, &o), -1);
 	ck_assert(!o.docker_ok);
 	ck_assert_msg(strstr(o.docker_error, "127.0.0.1:1"), "%s", o.docker_error);
 	observed_free(&o);
 	docker_free(d);
 	/* A declared VPN that does not exist is not a Docker failure. */
 	d = docker_new(itest_docker_host(), &err);
-	ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, 0, 0, &o), 0);
+	ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, &o), 0);
 	ck_assert(o.docker_ok);
 	ck_assert(!o.vpns[0].exists);
 	ck_assert_uint_eq(o.n_engines, 0);

@@ -25,7 +25,7 @@ void fx_init(struct fx *f)
 	c->engine.image = xstrdup("ghcr.io/krinkuto11/acestream-http-proxy:latest");
 	c->ports = (struct port_range){ 19000, 19999 };
 	f->obs.docker_ok = true;
-	plan_memory_init(&f->mem);
+	memory_init(&f->mem);
 	plan_init(&f->plan);
 	fx_rehash(f);
 }
@@ -39,7 +39,7 @@ void fx_free(struct fx *f)
 {
 	config_clear(&f->cfg);
 	observed_free(&f->obs);
-	plan_memory_free(&f->mem);
+	memory_free(&f->mem);
 	plan_free(&f->plan);
 }
 
@@ -163,13 +163,13 @@ void fx_streams(struct fx *f, int http_port, int streams)
 {
 	char id[16];
 	snprintf(id, sizeof id, "e%d", http_port);
-	plan_memory_set_streams(&f->mem, id, streams);
+	memory_set_streams(&f->mem, id, streams);
 }
 
 size_t fx_plan(struct fx *f, int64_t now)
 {
 	plan_free(&f->plan);
-	plan_memory_observe(&f->mem, &f->cfg, &f->obs, now);
+	memory_observe(&f->mem, &f->cfg, &f->obs, now);
 	return plan_compute(&f->cfg, &f->obs, &f->mem, now, &f->plan);
 }
 

@@ -10,7 +10,7 @@
 struct fx {
 	struct config cfg;
 	struct observed obs;
-	struct plan_memory mem;
+	struct memory mem;
 	struct plan plan;
 	char hash[17];
 };
@@ -36,7 +36,7 @@ struct engine_obs *fx_fwd_engine(struct fx *f, const char *vpn, int http_port, i
 struct engine_obs *fx_find_engine(struct fx *f, const char *name);
 void fx_streams(struct fx *f, int http_port, int streams);
 
-/* plan_memory_observe + plan_compute at now. */
+/* memory_observe + plan_compute at now. */
 size_t fx_plan(struct fx *f, int64_t now);
 
 /* "create acestream-19000, remove acestream-19001" - one word per action:

@@ -58,7 +58,8 @@ static char *to_str(cJSON *j)
 	"\"health\":\"unhealthy\",\"connected\":false,\"forwarded_port\":null," \
 	"\"public_ip\":null,\"engines\":1,\"port_range\":\"19500-19999\"," \
 	"\"last_check\":\"2026-11-22T04:09:00Z\",\"unhealthy_since\":\"2026-11-22T04:08:00Z\"," \
-	"\"restarts\":2,\"running\":true,\"api_error\":\"connection refused\"}]}"
+	"\"restarts\":2,\"running\":true,\"api_error\":\"connection refused\"}]," \
+	"\"stale\":false,\"observed_at\":null}"
 
 #define CONFIG_JSON \
 	"{\"config\":{\"version\":1,\"instance\":\"default\"},\"hash\":\"0123456789abcdef\"," \
@@ -119,7 +120,8 @@ START_TEST(render_vpn_status_none)
 	struct snapshot *s = api_fixture_empty();
 	char *got = to_str(api_render_vpn_status(s));
 	ck_assert_str_eq(got, "{\"mode\":\"none\",\"enabled\":false,\"connected\":false,"
-			      "\"health\":\"none\",\"forwarded_port\":null,\"vpns\":[]}");
+			      "\"health\":\"none\",\"forwarded_port\":null,\"vpns\":[],"
+			      "\"stale\":false,\"observed_at\":null}");
 	free(got);
 	snapshot_free(s);
 }
@@ -155,17 +157,28 @@ START_TEST(render_readyz_reasons)
 	struct snapshot *s = api_fixture_snapshot();
 	got = to_str(api_render_readyz(s, &ready));
 	ck_assert(ready);
-	ck_assert_str_eq(got, "{\"status\":\"ok\"}");
+	ck_assert_str_eq(got, "{\"status\":\"ok\",\"stale\":false,\"observed_at\":null}");
 	free(got);
 	s->docker_ok = false;
 	s->docker_error = xstrdup("connect: no such file");
 	got = to_str(api_render_readyz(s, &ready));
 	ck_assert(!ready);
-	ck_assert_str_eq(got, "{\"status\":\"not ready\",\"reason\":\"docker unreachable: connect: no such file\"}");
+	ck_assert_str_eq(got, "{\"status\":\"not ready\",\"reason\":\"docker unreachable: connect: no such file\","
+			      "\"stale\":false,\"observed_at\":null}");
+	free(got);
+	/* Docker failed on the latest pass: the last good view is served, and
+	 * readiness says how old it is. */
+	s->stale = true;
+	s->observed_ms = 1795320540000LL;
+	got = to_str(api_render_readyz(s, &ready));
+	ck_assert(!ready);
+	ck_assert_str_eq(got, "{\"status\":\"not ready\",\"reason\":\"docker unreachable: connect: no such file\","
+			      "\"stale\":true,\"observed_at\":\"2026-11-22T04:09:00Z\"}");
 	free(got);
 	s->config_loaded = false;
 	got = to_str(api_render_readyz(s, &ready));
-	ck_assert_str_eq(got, "{\"status\":\"not ready\",\"reason\":\"config not loaded\"}");
+	ck_assert_str_eq(got, "{\"status\":\"not ready\",\"reason\":\"config not loaded\","
+			      "\"stale\":true,\"observed_at\":\"2026-11-22T04:09:00Z\"}");
 	free(got);
 	snapshot_free(s);
 }
@@ -504,7 +517,8 @@ START_TEST(server_get_endpoints)
 	struct server sv;
 	server_start(&sv);
 	snapshot_publish(&sv.st, api_fixture_snapshot());
-	expect(sv.port, "GET", "/readyz", NULL, NULL, 200, "{\"status\":\"ok\"}");
+	expect(sv.port, "GET", "/readyz", NULL, NULL, 200,
+	       "{\"status\":\"ok\",\"stale\":false,\"observed_at\":null}");
 	expect(sv.port, "GET", "/engines", NULL, NULL, 200, ENGINES_JSON);
 	expect(sv.port, "GET", "/engines/", NULL, NULL, 200, ENGINES_JSON);
 	expect(sv.port, "GET", "/engines?all=1", NULL, NULL, 200, ENGINES_ALL_JSON);

@@ -14,6 +14,12 @@ static const char fixture_text[] =
 	"# HELP orch_docker_up 1 when the last pass reached the Docker daemon.\n"
 	"# TYPE orch_docker_up gauge\n"
 	"orch_docker_up 1\n"
+	"# HELP orch_view_stale 1 while Docker fails and the API serves the last good observation.\n"
+	"# TYPE orch_view_stale gauge\n"
+	"orch_view_stale 0\n"
+	"# HELP orch_view_observed_timestamp_seconds When the observation the API serves was made (0: none yet).\n"
+	"# TYPE orch_view_observed_timestamp_seconds gauge\n"
+	"orch_view_observed_timestamp_seconds 0.000\n"
 	"# HELP orch_config_loaded 1 when a valid config is in force.\n"
 	"# TYPE orch_config_loaded gauge\n"
 	"orch_config_loaded 1\n"
@@ -83,7 +89,10 @@ static const char fixture_text[] =
 	"orch_config_reloads_total{result=\"failure\"} 1\n"
 	"# HELP orch_config_last_reload_success_timestamp_seconds Unix time of the last successful config load.\n"
 	"# TYPE orch_config_last_reload_success_timestamp_seconds gauge\n"
-	"orch_config_last_reload_success_timestamp_seconds 1795320540.123\n";
+	"orch_config_last_reload_success_timestamp_seconds 1795320540.123\n"
+	"# HELP orch_docker_requests_total Requests sent to the Docker Engine API (every call, events streams included).\n"
+	"# TYPE orch_docker_requests_total counter\n"
+	"orch_docker_requests_total 0\n";
 
 START_TEST(metrics_exact_text)
 {

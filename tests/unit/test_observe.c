@@ -118,7 +118,7 @@ START_TEST(docker_unreachable)
 		struct docker_err err = { 0, "" };
 		struct docker *d = docker_new(hosts[i], &err);
 		struct observed o;
-		ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, 0, 1000, &o), -1);
+		ck_assert_int_eq(observe_build(d, &cfg, NULL, NULL, &o), -1);
 		ck_assert(!o.docker_ok);
 		ck_assert_ptr_nonnull(o.docker_error);
 		ck_assert_msg(strstr(o.docker_error, hosts[i]), "%s", o.docker_error);

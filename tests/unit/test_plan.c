@@ -1,4 +1,4 @@
-/* test_plan.c - unit tests of the pure reconciler (plan.c, plan_mem.c,
+/* test_plan.c - unit tests of the pure reconciler (plan.c, memory.c,
  * plan_out.c): one named test per rule of SPEC §5, table-driven where it fits. */
 #include "config-auto.h"
 
@@ -83,7 +83,7 @@ START_TEST(rule2_unavailable_vpn_engines_left_running_and_hidden)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
-	plan_memory_probe(&f.mem, "e19000", true);
+	memory_probe(&f.mem, "e19000", true);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	ck_assert(fx_has_note(&f.plan, "2 engines left running"));
@@ -140,20 +140,20 @@ START_TEST(rule2_restart_backoff_doubles_up_to_cap)
 	for (size_t i = 0; i < ARRAY_LEN(gaps); i++) {
 		fx_plan(&f, t);
 		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 1);
-		plan_memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", t);
-		ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, t + gaps[i]);
+		memory_vpn_restarted(&f.mem, &f.cfg, "gluetun", t);
+		ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, t + gaps[i]);
 		fx_plan(&f, t + gaps[i] - 1);
 		ck_assert_int_eq(fx_count(&f.plan, ACT_RESTART_VPN), 0);
 		ck_assert(fx_has_note(&f.plan, "back-off"));
 		t += gaps[i];
 	}
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->restarts, 5);
 	/* Back to healthy resets the back-off but not the total. */
 	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
 	fx_plan(&f, t);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->backoff_level, 0);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, 0);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->restarts, 5);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->backoff_level, 0);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->next_restart_allowed_ms, 0);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->restarts, 5);
 	fx_free(&f);
 }
 END_TEST
@@ -229,6 +229,7 @@ START_TEST(rule3_reconnect_restarts_idle_first)
 {
 	struct fx f;
 	fx_init(&f);
+	f.cfg.health.recover_after_ms = 0; /* restarts at once: rule3_flaps_* damps them */
 	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
@@ -279,7 +280,7 @@ START_TEST(rule3_vpn_container_restart_is_not_a_reconnect)
 	v->health = HEALTH_HEALTHY;
 	v->started_at_ms = 5000;
 	fx_plan(&f, FX_NOW + 5000);
-	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->was_unavailable);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
 }
@@ -493,6 +494,7 @@ START_TEST(rule4_failover_share_moves_to_other_vpn)
 {
 	struct fx f;
 	fx_init(&f);
+	f.cfg.health.failover_after_ms = 0; /* no damping: see rule4_damping_* */
 	f.cfg.replicas.min = 4;
 	two_vpns(&f);
 	fx_engine(&f, "gluetun", 19000);
@@ -931,12 +933,12 @@ START_TEST(rule7_probe_failures_remove_engine)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
-	plan_memory_probe(&f.mem, "e19000", true); /* it fails alone */
-	plan_memory_probe(&f.mem, "e19001", false);
-	plan_memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19000", true); /* it fails alone */
+	memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19001", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
-	plan_memory_probe(&f.mem, "e19001", false);
+	memory_probe(&f.mem, "e19001", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_str_eq(S(&f), "remove acestream-19001, create acestream-19002");
 	ck_assert(strstr(f.plan.v[0].reason, "3 consecutive probes"));
@@ -944,7 +946,7 @@ START_TEST(rule7_probe_failures_remove_engine)
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19001"), &why));
 	ck_assert_str_eq(why, "probe failing");
 	/* A success resets the count. */
-	plan_memory_probe(&f.mem, "e19001", true);
+	memory_probe(&f.mem, "e19001", true);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
@@ -958,7 +960,7 @@ START_TEST(rule7_probe_failures_ignored_while_vpn_down)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO)->health = HEALTH_UNHEALTHY;
 	fx_engine(&f, "gluetun", 19000);
 	for (int i = 0; i < 5; i++)
-		plan_memory_probe(&f.mem, "e19000", false);
+		memory_probe(&f.mem, "e19000", false);
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
 	fx_free(&f);
@@ -1006,7 +1008,7 @@ START_TEST(rule9_backoff_skips_action_and_dependents)
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
 	v->fwd_port = 61234;
-	plan_memory_backoff(&f.mem, "acestream-19002", FX_NOW + 5000, "image pull failed");
+	memory_backoff(&f.mem, "acestream-19002", FX_NOW + 5000, "image pull failed");
 	fx_plan(&f, FX_NOW);
 	/* The forwarded create backs off, so the removal it justified waits. */
 	ck_assert_int_eq((int)f.plan.n, 0);
@@ -1028,8 +1030,8 @@ START_TEST(rule7_probe_failures_of_every_engine_keep_them)
 	fx_engine(&f, "gluetun", 19000);
 	fx_engine(&f, "gluetun", 19001);
 	for (int i = 0; i < 5; i++) {
-		plan_memory_probe(&f.mem, "e19000", false);
-		plan_memory_probe(&f.mem, "e19001", false);
+		memory_probe(&f.mem, "e19000", false);
+		memory_probe(&f.mem, "e19001", false);
 	}
 	fx_plan(&f, FX_NOW);
 	ck_assert_int_eq((int)f.plan.n, 0);
@@ -1047,8 +1049,8 @@ START_TEST(rule9_name_taken_create_moves_to_next_free_port)
 	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_OFF);
 	fx_engine(&f, "gluetun", 19000);
 	f.cfg.replicas.min = 3;
-	plan_memory_backoff_fail(&f.mem, "acestream-19001", FX_NOW, 2000, 60000, "HTTP 409: Conflict");
-	plan_memory_backoff_name_taken(&f.mem, "acestream-19001");
+	memory_backoff_fail(&f.mem, "acestream-19001", FX_NOW, 2000, 60000, "HTTP 409: Conflict");
+	memory_backoff_name_taken(&f.mem, "acestream-19001");
 	fx_plan(&f, FX_NOW + 10);
 	ck_assert_str_eq(S(&f), "create acestream-19002, create acestream-19003");
 	/* Once the back-off is over, the port is offered again. */
@@ -1060,20 +1062,20 @@ END_TEST
 
 START_TEST(rule9_backoff_wait_doubles_and_is_forgotten)
 {
-	struct plan_memory m;
-	plan_memory_init(&m);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 1000, 2000, 10000, "e"), 2000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 3000, 2000, 10000, "e"), 4000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 7000, 2000, 10000, "e"), 8000);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 15000, 2000, 10000, "e"), 10000);
-	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 25000);
+	struct memory m;
+	memory_init(&m);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 1000, 2000, 10000, "e"), 2000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 3000, 2000, 10000, "e"), 4000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 7000, 2000, 10000, "e"), 8000);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 15000, 2000, 10000, "e"), 10000);
+	ck_assert_int_eq((int)memory_backoff_until(&m, "k"), 25000);
 	/* Quiet for a whole further wait after it expired: forgotten. */
 	struct config cfg = { 0 };
 	struct observed obs = { .docker_ok = true };
-	plan_memory_observe(&m, &cfg, &obs, 35000);
-	ck_assert_int_eq((int)plan_memory_backoff_until(&m, "k"), 0);
-	ck_assert_int_eq((int)plan_memory_backoff_fail(&m, "k", 35000, 2000, 10000, "e"), 2000);
-	plan_memory_free(&m);
+	memory_observe(&m, &cfg, &obs, 35000);
+	ck_assert_int_eq((int)memory_backoff_until(&m, "k"), 0);
+	ck_assert_int_eq((int)memory_backoff_fail(&m, "k", 35000, 2000, 10000, "e"), 2000);
+	memory_free(&m);
 }
 END_TEST
 
@@ -1356,30 +1358,30 @@ START_TEST(memory_observe_tracks_outage_and_forgets_gone)
 	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
 	fx_engine(&f, "gluetun", 19000);
 	fx_streams(&f, 19000, 2);
-	plan_memory_set_streams(&f.mem, "gone", 1);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
-	ck_assert_ptr_null(plan_memory_engine(&f.mem, "gone"));
-	ck_assert_int_eq(plan_memory_engine(&f.mem, "e19000")->streams, 2);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, 0);
+	memory_set_streams(&f.mem, "gone", 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW);
+	ck_assert_ptr_null(memory_engine(&f.mem, "gone"));
+	ck_assert_int_eq(memory_engine(&f.mem, "e19000")->streams, 2);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, 0);
 	v->health = HEALTH_UNHEALTHY;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 1);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 2);
-	ck_assert_int_eq(plan_memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, FX_NOW + 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 1);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 2);
+	ck_assert_int_eq(memory_vpn(&f.mem, "gluetun")->unavailable_since_ms, FX_NOW + 1);
 	/* Docker down: memory untouched. */
 	f.obs.docker_ok = false;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 3);
-	ck_assert_ptr_nonnull(plan_memory_engine(&f.mem, "e19000"));
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 3);
+	ck_assert_ptr_nonnull(memory_engine(&f.mem, "e19000"));
 	f.obs.docker_ok = true;
 	v->health = HEALTH_HEALTHY;
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 4);
-	ck_assert(plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 5);
-	ck_assert(!plan_memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 4);
+	ck_assert(memory_vpn(&f.mem, "gluetun")->was_unavailable);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 5);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->was_unavailable);
 	/* Back-offs expire. */
-	plan_memory_backoff(&f.mem, "x", FX_NOW + 10, NULL);
-	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), FX_NOW + 10);
-	plan_memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 10);
-	ck_assert_int_eq(plan_memory_backoff_until(&f.mem, "x"), 0);
+	memory_backoff(&f.mem, "x", FX_NOW + 10, NULL);
+	ck_assert_int_eq(memory_backoff_until(&f.mem, "x"), FX_NOW + 10);
+	memory_observe(&f.mem, &f.cfg, &f.obs, FX_NOW + 10);
+	ck_assert_int_eq(memory_backoff_until(&f.mem, "x"), 0);
 	fx_free(&f);
 }
 END_TEST
@@ -1393,7 +1395,7 @@ START_TEST(visibility_reasons)
 	const char *why = NULL;
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
 	ck_assert_str_eq(why, "not probed yet");
-	plan_memory_probe(&f.mem, "e19000", true);
+	memory_probe(&f.mem, "e19000", true);
 	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
 	e->ns = NS_STALE_RESTART;
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
@@ -1403,6 +1405,656 @@ START_TEST(visibility_reasons)
 	e->vpn = xstrdup("other");
 	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why));
 	ck_assert_str_eq(why, "vpn not declared");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- flap damping (issue 8: health.failover_after, recover_after) ---- */
+
+/* Applies a plan to the observed world as Docker would (every action
+ * succeeds), so that a simulation can run pass after pass. */
+static void sim_apply(struct fx *f, int64_t now)
+{
+	for (size_t a = 0; a < f->plan.n; a++) {
+		const struct action *act = &f->plan.v[a];
+		const struct engine_spec *s = act->spec;
+		struct engine_obs *e = act->id ? NULL : NULL;
+		for (size_t i = 0; act->id && i < f->obs.n_engines; i++)
+			if (str_eq(f->obs.engines[i].id, act->id))
+				e = &f->obs.engines[i];
+		switch (act->kind) {
+		case ACT_RESTART:
+		case ACT_START:
+			if (e) {
+				free(e->state);
+				e->state = xstrdup("running");
+				e->running = true;
+				e->started_at_ms = now;
+				e->ns = NS_CURRENT;
+			}
+			break;
+		case ACT_REMOVE:
+		case ACT_RECREATE:
+			if (e) {
+				engine_obs_clear(e);
+				*e = f->obs.engines[--f->obs.n_engines];
+			}
+			if (act->kind == ACT_REMOVE)
+				break;
+			/* fall through */
+		case ACT_CREATE:
+			fx_fwd_engine(f, s->vpn, s->http_port, s->forwarded ? s->p2p_port : 0)->started_at_ms = now;
+			break;
+		case ACT_RESTART_VPN:
+			break;
+		}
+	}
+}
+
+/* One VPN of two goes unhealthy at t0: its engines are hidden at once, but
+ * its share moves to the other VPN only after failover_after. */
+static const struct {
+	int64_t offset_ms;
+	int creates;
+} failover_cases[] = {
+	{ 0, 0 },
+	{ 5000, 0 },
+	{ 14999, 0 },
+	{ 15000, 2 },
+	{ 40000, 2 },
+};
+
+START_TEST(rule4_damping_share_moves_after_failover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	memory_probe(&f.mem, "e19000", true);
+	fx_plan(&f, FX_NOW - 1000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	fx_vobs(&f, "gluetun")->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	const char *why;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert_str_eq(why, "vpn unavailable");
+	fx_plan(&f, FX_NOW + failover_cases[_i].offset_ms);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), failover_cases[_i].creates);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	ck_assert_int_eq(f.plan.target, 4);
+	for (size_t i = 0; i < f.plan.n; i++)
+		ck_assert_str_eq(f.plan.v[i].vpn, "gluetun_2");
+	if (!failover_cases[_i].creates)
+		ck_assert(fx_has_note(&f.plan, "its share stays with it"));
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule4_damping_vpn_never_available_holds_no_share)
+{
+	/* A boot: Gluetun still connecting when the daemon starts. Until a
+	 * VPN has been seen available it has no share to hold. */
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->health = HEALTH_STARTING;
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "create acestream-19500, create acestream-19501, "
+				"create acestream-19502, create acestream-19503");
+	ck_assert(!fx_has_note(&f.plan, "its share stays with it"));
+	sim_apply(&f, FX_NOW);
+	/* It connects: its share comes back at once (it never failed over),
+	 * make before break. */
+	fx_vobs(&f, "gluetun")->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 8000);
+	ck_assert_str_eq(S(&f), "create acestream-19000, create acestream-19001, "
+				"remove acestream-19503, remove acestream-19502");
+	ck_assert_int_eq(f.plan.v[2].phase, 1);
+	fx_free(&f);
+}
+END_TEST
+
+/* A VPN that failed over gets its share back only once it has stayed
+ * available for recover_after; then make before break as rule 4 says. */
+START_TEST(rule4_damping_share_returns_after_recover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	fx_plan(&f, FX_NOW);
+	struct vpn_obs *v = fx_vobs(&f, "gluetun");
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW + 1000);
+	fx_plan(&f, FX_NOW + 20000);
+	ck_assert_str_eq(S(&f), "create acestream-19502, create acestream-19503");
+	sim_apply(&f, FX_NOW + 20000);
+	fx_plan(&f, FX_NOW + 25000);
+	ck_assert_str_eq(S(&f), "");
+	/* Back at t1 (a container restart, so no reconnect restarts). */
+	int64_t t1 = FX_NOW + 30000;
+	v->health = HEALTH_HEALTHY;
+	v->started_at_ms = 29000;
+	fx_plan(&f, t1);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "its share returns once it has stayed available 15s"));
+	fx_plan(&f, t1 + 14999);
+	ck_assert_str_eq(S(&f), "");
+	fx_plan(&f, t1 + 15000);
+	ck_assert_str_eq(S(&f), "remove acestream-19503, remove acestream-19502");
+	ck_assert_int_eq(f.plan.v[0].phase, 1);
+	ck_assert(!memory_vpn(&f.mem, "gluetun")->failed_over);
+	fx_free(&f);
+}
+END_TEST
+
+/* Issue 8's measurement: 10 flaps of 2 s down / 2 s up of one VPN (an
+ * internal Gluetun reconnect each time), a pass every 500 ms, every plan
+ * applied. Damped: at most one restart per engine of that VPN, no create
+ * or remove. Case 1 turns damping off to show the same simulation does see
+ * the churn the damping removes. */
+START_TEST(rule3_flaps_restart_each_engine_once)
+{
+	bool damped = _i == 0;
+	struct fx f;
+	fx_init(&f);
+	if (!damped) {
+		f.cfg.health.failover_after_ms = 0;
+		f.cfg.health.recover_after_ms = 0;
+	}
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	fx_engine(&f, "gluetun_2", 19500);
+	fx_engine(&f, "gluetun_2", 19501);
+	int creates = 0, removes = 0, restarts[2] = { 0, 0 }, other = 0;
+	bool hidden_pending = false;
+	int64_t t = FX_NOW;
+	for (int step = 0; step < 164; step++, t += 500) {
+		/* Up for 2 s, 10 flaps (2 s down, 2 s up) over 40 s, then 40 s
+		 * of calm. */
+		bool up = step < 4 || step >= 84 || ((step - 4) / 4) % 2 == 1;
+		fx_vobs(&f, "gluetun")->health = up ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
+		fx_plan(&f, t);
+		for (size_t a = 0; a < f.plan.n; a++) {
+			const struct action *act = &f.plan.v[a];
+			creates += act->kind == ACT_CREATE || act->kind == ACT_RECREATE;
+			removes += act->kind == ACT_REMOVE || act->kind == ACT_RECREATE;
+			if (act->kind == ACT_RESTART && str_eq(act->name, "acestream-19000"))
+				restarts[0]++;
+			else if (act->kind == ACT_RESTART && str_eq(act->name, "acestream-19001"))
+				restarts[1]++;
+			else if (act->kind == ACT_RESTART)
+				other++;
+		}
+		const char *why = NULL;
+		struct engine_obs *e = fx_find_engine(&f, "acestream-19000");
+		if (up && e && !plan_engine_visible(&f.cfg, &f.obs, &f.mem, e, &why) &&
+		    strstr(why, "restart pending"))
+			hidden_pending = true;
+		sim_apply(&f, t);
+	}
+	if (damped) {
+		ck_assert_int_eq(creates, 0);
+		ck_assert_int_eq(removes, 0);
+		ck_assert_int_eq(restarts[0], 1);
+		ck_assert_int_eq(restarts[1], 1);
+		ck_assert(hidden_pending);
+	} else {
+		ck_assert_int_gt(creates, 0);
+		ck_assert_int_gt(removes, 0);
+		ck_assert_int_gt(restarts[0], 1);
+	}
+	ck_assert_int_eq(other, 0);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(rule3_reconnect_restart_waits_for_recover_after)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19000);
+	fx_engine(&f, "gluetun", 19001);
+	memory_probe(&f.mem, "e19000", true);
+	v->health = HEALTH_UNHEALTHY;
+	fx_plan(&f, FX_NOW);
+	v->health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 3000);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "restarted once it has stayed available 15s (in 15s)"));
+	const char *why;
+	ck_assert(!plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	ck_assert(strstr(why, "restart pending"));
+	fx_plan(&f, FX_NOW + 17999);
+	ck_assert_str_eq(S(&f), "");
+	fx_plan(&f, FX_NOW + 18000);
+	ck_assert_str_eq(S(&f), "restart acestream-19000, restart acestream-19001");
+	fx_plan(&f, FX_NOW + 18500);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(plan_engine_visible(&f.cfg, &f.obs, &f.mem, fx_find_engine(&f, "acestream-19000"), &why));
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- exited engines: host reboot, dockerd restart (issue 8 item 4) ---- */
+
+static void set_exited(struct engine_obs *e, int64_t started, int64_t finished, int code)
+{
+	free(e->state);
+	e->state = xstrdup("exited");
+	e->running = false;
+	e->started_at_ms = started;
+	e->finished_at_ms = finished;
+	e->exit_code = code;
+}
+
+START_TEST(reboot_exited_engine_left_while_vpn_not_running)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->running = false;
+	free(v->state);
+	v->state = xstrdup("exited");
+	set_exited(fx_engine(&f, "gluetun", 19000), 2000, 3600000, 255);
+	set_exited(fx_engine(&f, "gluetun", 19001), 2000, 3600000, 255);
+	fx_plan(&f, FX_NOW);
+	fx_plan(&f, FX_NOW + 3600000); /* even much later: the VPN is what is missing */
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_START), 0);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), 0);
+	ck_assert(fx_has_note(&f.plan, "2 exited engines left until the VPN is available"));
+	fx_free(&f);
+}
+END_TEST
+
+/* An exited engine of an available VPN, by how its namespace stands (as
+ * observe_classify finds it) and its config hash. */
+static const struct {
+	const char *name;
+	int64_t vpn_started; /* the engine started at 2000 */
+	const char *vpn_id;  /* gluetun-id is the label's */
+	bool drift;
+	const char *want;
+} exited_cases[] = {
+	{ "stopped with its vpn", 50000, "gluetun-id", false, "start acestream-19000" },
+	{ "stopped with its vpn, drifted", 50000, "gluetun-id", true, "recreate acestream-19000" },
+	{ "vpn re-created meanwhile", 50000, "gluetun-new", false, "recreate acestream-19000" },
+	{ "stopped on its own", 1000, "gluetun-id", false,
+	  "remove acestream-19000, create acestream-19002" },
+};
+
+START_TEST(reboot_exited_engine_by_namespace_table)
+{
+	struct fx f;
+	fx_init(&f);
+	struct vpn_obs *v = fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	v->started_at_ms = exited_cases[_i].vpn_started;
+	free(v->id);
+	v->id = xstrdup(exited_cases[_i].vpn_id);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	free(e->vpn_id);
+	e->vpn_id = xstrdup("gluetun-id");
+	free(e->network_mode);
+	e->network_mode = xstrdup("container:gluetun-id");
+	set_exited(e, 2000, 3600000, 0); /* ran an hour: no crash */
+	e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, v);
+	if (exited_cases[_i].drift)
+		drift(&f, 19000);
+	fx_engine(&f, "gluetun", 19001)->ns =
+		str_eq(v->id, "gluetun-id") ? NS_CURRENT : NS_STALE_RECREATE;
+	fx_plan(&f, FX_NOW);
+	const char *got = S(&f);
+	/* 19001's own re-create (VPN re-created) comes with the third case. */
+	ck_assert_msg(strncmp(got, exited_cases[_i].want, strlen(exited_cases[_i].want)) == 0,
+		      "%s: %s", exited_cases[_i].name, got);
+	int i = fx_index(&f.plan, f.plan.v[0].kind, "acestream-19000");
+	ck_assert_int_eq(i, 0);
+	if (f.plan.v[0].kind == ACT_START) {
+		ck_assert_str_eq(f.plan.v[0].id, "e19000");
+		ck_assert(strstr(f.plan.v[0].reason, "host reboot or dockerd restart"));
+	}
+	if (f.plan.v[0].kind == ACT_RECREATE) {
+		char *mode = xasprintf("container:%s", v->id);
+		ck_assert_str_eq(f.plan.v[0].spec->network_mode, mode);
+		free(mode);
+		ck_assert_str_eq(engine_spec_label(f.plan.v[0].spec, "acestream.vpn_id"), v->id);
+		ck_assert_str_eq(engine_spec_label(f.plan.v[0].spec, "acestream.config_hash"), f.hash);
+	}
+	fx_free(&f);
+}
+END_TEST
+
+/* The whole of a host reboot: every container stopped; the VPNs come back
+ * first (restart policy), not healthy yet, then healthy; engines are
+ * started, none created or removed. */
+START_TEST(reboot_fleet_started_once_vpns_are_back)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 4;
+	two_vpns(&f);
+	const int ports[] = { 19000, 19001, 19500, 19501 };
+	for (size_t i = 0; i < ARRAY_LEN(ports); i++)
+		fx_engine(&f, i < 2 ? "gluetun" : "gluetun_2", ports[i]);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* Down: VPNs and engines exited. */
+	for (size_t i = 0; i < f.obs.n_vpns; i++) {
+		struct vpn_obs *v = &f.obs.vpns[i];
+		v->running = false;
+		v->health = HEALTH_UNHEALTHY;
+	}
+	for (size_t i = 0; i < f.obs.n_engines; i++)
+		set_exited(&f.obs.engines[i], 2000, 7200000, 0);
+	fx_plan(&f, FX_NOW + 1000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	/* VPN containers started again (new StartedAt), Gluetun connecting. */
+	for (size_t i = 0; i < f.obs.n_vpns; i++) {
+		f.obs.vpns[i].running = true;
+		f.obs.vpns[i].health = HEALTH_STARTING;
+		f.obs.vpns[i].started_at_ms = 8000000;
+	}
+	for (size_t i = 0; i < f.obs.n_engines; i++) {
+		struct engine_obs *e = &f.obs.engines[i];
+		e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, fx_vobs(&f, e->vpn));
+		ck_assert_int_eq(e->ns, NS_STALE_RESTART);
+	}
+	fx_plan(&f, FX_NOW + 20000);
+	ck_assert_int_eq((int)f.plan.n, 0);
+	for (size_t i = 0; i < f.obs.n_vpns; i++)
+		f.obs.vpns[i].health = HEALTH_HEALTHY;
+	fx_plan(&f, FX_NOW + 30000);
+	ck_assert_str_eq(S(&f), "start acestream-19000, start acestream-19001, "
+				"start acestream-19500, start acestream-19501");
+	sim_apply(&f, FX_NOW + 30000);
+	fx_plan(&f, FX_NOW + 35000);
+	ck_assert_str_eq(S(&f), "");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- crash loops (issue 9 item 4) ---- */
+
+/* An engine whose image ignores our env: it exits 2 s after every start.
+ * A pass every second for fifteen minutes, every plan applied; the slot is
+ * re-created with a doubling back-off and the fleet never spills onto new
+ * ports. */
+START_TEST(crash_loop_recreated_with_backoff_per_slot)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	int64_t t = FX_NOW;
+	set_exited(fx_engine(&f, "gluetun", 19000), t - 5000, t - 3000, 1);
+	int64_t recreated_at[16];
+	int n = 0, others = 0;
+	bool noted = false, hidden = false;
+	for (; t < FX_NOW + 900000; t += 1000) {
+		struct engine_obs *e = fx_find_engine(&f, "acestream-19000");
+		if (e && e->running && t - e->started_at_ms >= 2000)
+			set_exited(e, e->started_at_ms, e->started_at_ms + 2000, 1);
+		fx_plan(&f, t);
+		for (size_t a = 0; a < f.plan.n; a++) {
+			if (f.plan.v[a].kind == ACT_RECREATE && str_eq(f.plan.v[a].name, "acestream-19000")) {
+				ck_assert(strstr(f.plan.v[a].reason, "crash loop: exited 2s after starting (exit code 1)"));
+				ck_assert_int_lt(n, (int)ARRAY_LEN(recreated_at));
+				recreated_at[n++] = t;
+			} else {
+				others++;
+			}
+		}
+		if (fx_has_note(&f.plan, "acestream-19000 exited 2s after starting (exit code 1)"))
+			noted = true;
+		char why[256];
+		e = fx_find_engine(&f, "acestream-19000");
+		if (!plan_engine_visible_at(&f.cfg, &f.obs, &f.mem, e, t, why, sizeof why) &&
+		    strstr(why, "crash loop") && strstr(why, "next attempt in"))
+			hidden = true;
+		sim_apply(&f, t);
+	}
+	/* Waits 10, 20, 40, 80, 160, 300 s after each exit (seen 2 s after
+	 * the start, on the pass after it). */
+	const int64_t waits[] = { 10000, 20000, 40000, 80000, 160000, 300000 };
+	ck_assert_int_ge(n, (int)ARRAY_LEN(waits));
+	for (int i = 1; i < (int)ARRAY_LEN(waits); i++)
+		ck_assert_msg(recreated_at[i] - recreated_at[i - 1] == 2000 + waits[i],
+			      "attempt %d after %lld ms", i, (long long)(recreated_at[i] - recreated_at[i - 1]));
+	ck_assert_int_eq(n, 6); /* in fifteen minutes; one every few passes without back-off */
+	ck_assert_int_eq(others, 0);
+	ck_assert(noted);
+	ck_assert(hidden);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(crash_loop_forgotten_once_the_engine_runs)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	set_exited(e, FX_NOW - 5000, FX_NOW - 3000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_int_eq(memory_slot(&f.mem, "acestream-19000")->crashes, 1);
+	fx_plan(&f, FX_NOW + 10000);
+	ck_assert_str_eq(S(&f), "recreate acestream-19000");
+	sim_apply(&f, FX_NOW + 10000);
+	fx_plan(&f, FX_NOW + 11000);
+	ck_assert_ptr_nonnull(memory_slot(&f.mem, "acestream-19000"));
+	fx_plan(&f, FX_NOW + 71000);
+	ck_assert_ptr_null(memory_slot(&f.mem, "acestream-19000"));
+	/* A later exit after a long run is plain rule 7 again. */
+	e = fx_find_engine(&f, "acestream-19000");
+	set_exited(e, e->started_at_ms, FX_NOW + 80000, 137);
+	fx_plan(&f, FX_NOW + 81000);
+	ck_assert_str_eq(S(&f), "remove acestream-19000, create acestream-19002");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(crash_loop_create_on_vanished_slot_waits)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	fx_engine(&f, "gluetun", 19001);
+	set_exited(fx_engine(&f, "gluetun", 19000), FX_NOW - 5000, FX_NOW - 3000, 1);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "");
+	/* Someone removes it by hand: the slot is free, its back-off is not. */
+	engine_obs_clear(&f.obs.engines[1]);
+	f.obs.n_engines = 1;
+	fx_plan(&f, FX_NOW + 5000);
+	ck_assert_str_eq(S(&f), "");
+	ck_assert(fx_has_note(&f.plan, "create acestream-19000 skipped: the last engine in this slot exited"));
+	fx_plan(&f, FX_NOW + 10000);
+	ck_assert_str_eq(S(&f), "create acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- provision demand (POST /provision/acestream) ---- */
+
+/* T = clamp(max(min, busy + min_free + demand), 0, min(max, capacity)). */
+static const struct {
+	const char *name;
+	int min, max, min_free, busy, demand, max_engines, want;
+	const char *note;
+} demand_cases[] = {
+	{ "no demand", 2, 20, 1, 0, 0, 10, 2, NULL },
+	{ "below min", 4, 20, 1, 0, 2, 10, 4, "provision demand of 2: target 4" },
+	{ "raises target", 2, 20, 1, 3, 2, 10, 6, "target 6 = max(min 2, 3 busy + 1 min_free + 2)" },
+	{ "capped by max", 2, 5, 1, 3, 4, 10, 5, "capped by replicas.max" },
+	{ "capped by capacity", 2, 20, 1, 3, 30, 4, 8, "capped by the capacity of the VPNs" },
+};
+
+START_TEST(rule4_provision_demand_table)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = demand_cases[_i].min;
+	f.cfg.replicas.max = demand_cases[_i].max;
+	f.cfg.replicas.min_free = demand_cases[_i].min_free;
+	fx_vpn(&f, "a", 19000, 19099, demand_cases[_i].max_engines, PF_OFF);
+	fx_vpn(&f, "b", 19100, 19199, demand_cases[_i].max_engines, PF_OFF);
+	for (int i = 0; i < demand_cases[_i].busy; i++) {
+		int port = (i % 2 ? 19100 : 19000) + i / 2;
+		fx_engine(&f, i % 2 ? "b" : "a", port);
+		fx_streams(&f, port, 1);
+	}
+	f.mem.demand = demand_cases[_i].demand;
+	fx_plan(&f, FX_NOW);
+	ck_assert_msg(f.plan.target == demand_cases[_i].want, "%s: target %d, want %d",
+		      demand_cases[_i].name, f.plan.target, demand_cases[_i].want);
+	ck_assert_int_eq(fx_count(&f.plan, ACT_CREATE), demand_cases[_i].want - demand_cases[_i].busy);
+	if (demand_cases[_i].note)
+		ck_assert_msg(fx_has_note(&f.plan, demand_cases[_i].note), "%s: no note \"%s\"",
+			      demand_cases[_i].name, demand_cases[_i].note);
+	else
+		ck_assert(!fx_has_note(&f.plan, "provision demand"));
+	fx_free(&f);
+}
+END_TEST
+
+/* ---- scale: the same plans, linear work (issue 9) ---- */
+
+static uint64_t test_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Rule 4's spread as it was first written: one engine at a time to the
+ * available VPN with the smallest share (ties: more engines, then
+ * declaration order). The planner computes it per level instead. */
+static void spread_one_at_a_time(const int *max, const int *busy, const bool *avail, int n,
+				 int t, int *share)
+{
+	int sum = 0;
+	for (int i = 0; i < n; i++) {
+		share[i] = avail[i] ? busy[i] : 0;
+		sum += share[i];
+	}
+	while (sum < t) {
+		int best = -1;
+		for (int i = 0; i < n; i++) {
+			if (!avail[i] || share[i] >= max[i])
+				continue;
+			if (best < 0 || share[i] < share[best] ||
+			    (share[i] == share[best] && busy[i] > busy[best]))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		share[best]++;
+		sum++;
+	}
+}
+
+START_TEST(rule4_spread_matches_one_at_a_time)
+{
+	/* _i seeds one random fleet of busy engines (no idle ones, so the
+	 * plan only creates): creates per VPN must be share - busy. */
+	uint64_t seed = ((uint64_t)_i + 1) * 0x9e3779b97f4a7c15ULL;
+	for (int w = 0; w < 8; w++) /* nearby seeds start alike */
+		test_rnd(&seed);
+	struct fx f;
+	fx_init(&f);
+	f.cfg.health.failover_after_ms = 0;
+	int n = 1 + (int)(test_rnd(&seed) % 6);
+	int max[6], busy[6], share[6];
+	bool avail[6];
+	char name[6][8];
+	for (int i = 0; i < n; i++) {
+		snprintf(name[i], sizeof name[i], "v%d", i);
+		max[i] = 1 + (int)(test_rnd(&seed) % 6);
+		busy[i] = (int)(test_rnd(&seed) % 5);
+		avail[i] = test_rnd(&seed) % 5 != 0;
+		struct vpn_obs *v = fx_vpn(&f, name[i], 19000 + 100 * i, 19099 + 100 * i, max[i], PF_OFF);
+		if (!avail[i])
+			v->health = HEALTH_UNHEALTHY;
+		for (int b = 0; b < busy[i]; b++) {
+			fx_engine(&f, name[i], 19000 + 100 * i + b);
+			fx_streams(&f, 19000 + 100 * i + b, 1);
+		}
+	}
+	f.cfg.replicas.min = (int)(test_rnd(&seed) % 20);
+	f.cfg.replicas.min_free = (int)(test_rnd(&seed) % 4);
+	f.cfg.replicas.max = 1 + (int)(test_rnd(&seed) % 30);
+	fx_plan(&f, FX_NOW);
+	spread_one_at_a_time(max, busy, avail, n, f.plan.target, share);
+	for (int i = 0; i < n; i++) {
+		int creates = 0;
+		for (size_t a = 0; a < f.plan.n; a++)
+			creates += f.plan.v[a].kind == ACT_CREATE && str_eq(f.plan.v[a].vpn, name[i]);
+		int want = avail[i] && share[i] > busy[i] ? share[i] - busy[i] : 0;
+		ck_assert_msg(creates == want, "case %d vpn %s: %d creates, want %d (target %d)", _i,
+			      name[i], creates, want, f.plan.target);
+	}
+	ck_assert_int_eq(fx_count(&f.plan, ACT_REMOVE), 0);
+	fx_free(&f);
+}
+END_TEST
+
+/* Engines that do not sit in their own slot (two on one port, a port out
+ * of range, an undeclared VPN) are ordered by a sort, the rest by their
+ * slot; whatever Docker's list order, the plan is the same. */
+START_TEST(order_independent_of_docker_list_order)
+{
+	struct fx f;
+	fx_init(&f);
+	f.cfg.replicas.min = 7;
+	two_vpns(&f);
+	fx_vobs(&f, "gluetun")->fwd_port = 61000;
+	fx_engine(&f, "gluetun", 19003);
+	fx_engine(&f, "gluetun", 19001);
+	drift(&f, 19001);
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19002);
+	free(e->name);
+	e->name = xstrdup("acestream-19002b"); /* a second engine on 19002 */
+	fx_engine(&f, "gluetun", 19002);
+	fx_engine(&f, "gluetun_2", 19700);     /* out of its range */
+	fx_engine(&f, "gluetun_2", 19500);
+	e = fx_engine(&f, "gluetun_2", 19501);
+	free(e->vpn);
+	e->vpn = xstrdup("old_vpn");
+	fx_engine(&f, "gluetun", 18999);       /* below its range */
+	fx_plan(&f, FX_NOW);
+	char *want = plan_json_string(&f.plan);
+	size_t n = f.obs.n_engines;
+	for (size_t rot = 1; rot <= n; rot++) {
+		/* Rotations, then the reversed list. */
+		struct engine_obs *v = xcalloc(n, sizeof *v);
+		for (size_t i = 0; i < n; i++)
+			v[i] = rot < n ? f.obs.engines[(i + rot) % n] : f.obs.engines[n - 1 - i];
+		struct observed o = f.obs;
+		o.engines = v;
+		struct plan p;
+		plan_compute(&f.cfg, &o, &f.mem, FX_NOW, &p);
+		char *got = plan_json_string(&p);
+		ck_assert_msg(strcmp(got, want) == 0, "order %zu:\n%s\nwant\n%s", rot, got, want);
+		free(got);
+		plan_free(&p);
+		free(v);
+	}
+	free(want);
 	fx_free(&f);
 }
 END_TEST
@@ -1484,6 +2136,21 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, action_kind_names);
 	tcase_add_test(tc, memory_observe_tracks_outage_and_forgets_gone);
 	tcase_add_test(tc, visibility_reasons);
+	tcase_add_loop_test(tc, rule4_spread_matches_one_at_a_time, 0, 60);
+	tcase_add_loop_test(tc, rule4_damping_share_moves_after_failover_after, 0,
+			    (int)ARRAY_LEN(failover_cases));
+	tcase_add_test(tc, rule4_damping_vpn_never_available_holds_no_share);
+	tcase_add_test(tc, rule4_damping_share_returns_after_recover_after);
+	tcase_add_loop_test(tc, rule3_flaps_restart_each_engine_once, 0, 2);
+	tcase_add_test(tc, rule3_reconnect_restart_waits_for_recover_after);
+	tcase_add_test(tc, reboot_exited_engine_left_while_vpn_not_running);
+	tcase_add_loop_test(tc, reboot_exited_engine_by_namespace_table, 0, (int)ARRAY_LEN(exited_cases));
+	tcase_add_test(tc, reboot_fleet_started_once_vpns_are_back);
+	tcase_add_test(tc, crash_loop_recreated_with_backoff_per_slot);
+	tcase_add_test(tc, crash_loop_forgotten_once_the_engine_runs);
+	tcase_add_test(tc, crash_loop_create_on_vanished_slot_waits);
+	tcase_add_loop_test(tc, rule4_provision_demand_table, 0, (int)ARRAY_LEN(demand_cases));
+	tcase_add_test(tc, order_independent_of_docker_list_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,6 +108,14 @@ START_TEST(status_text_puts_docker_and_reload_errors_first_and_last)
 	ck_assert_str_eq(t, "Docker unreachable; 0 of 2 engines serving, 0 of 1 VPN up; last config reload failed");
 	free(t);
 	snap_free(s);
+	/* A view kept through a Docker failure (api.stale_grace) says so. */
+	s = snap_new(2, 2, 1, 1);
+	s->docker_ok = false;
+	s->stale = true;
+	t = service_status_text(s);
+	ck_assert_str_eq(t, "Docker failing, last good view; 2 of 2 engines serving, 1 of 1 VPN up");
+	free(t);
+	snap_free(s);
 	t = service_status_text(NULL);
 	ck_assert_str_eq(t, "starting");
 	free(t);

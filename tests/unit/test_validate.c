@@ -6,12 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
 
 #define HEAD "version: 1\nengine:\n  image: img\n"
 #define VPN1 "  - name: g1\n    ports: 19000-19499\n"
+/* A readable 0600 key file in the current directory (see main): a checked
+ * out file would get the warning for keys readable by others. */
+#define SECRET "test_validate.secret"
 
 static const struct {
 	const char *name;
@@ -134,6 +139,81 @@ static const struct {
 	  "[::1]:8000)\n" },
 	{ "vpn_api_needs_url", HEAD "vpns:\n" VPN1 "    api: gluetun:8000\n",
 	  "t.yaml:7:10: error: vpns[0].api: 'gluetun:8000' is not an http:// or https:// URL\n" },
+	{ "preset_unknown", HEAD "  preset: jopsis\n",
+	  "t.yaml:4:11: error: engine.preset: unknown preset 'jopsis' (one of krinkuto11, "
+	  "jopsis-amd64, jopsis-arm32, jopsis-arm64, custom)\n" },
+	{ "env_name_with_equals", HEAD "  env:\n    \"A=B\": x\n",
+	  "t.yaml:5:5: error: engine.env: 'A=B' is not a variable name (empty or with '=')\n" },
+	{ "env_value_not_scalar", HEAD "  env:\n    A: [1]\n",
+	  "t.yaml:5:8: error: engine.env.A: expected a string (or ~ to remove it), got a sequence\n" },
+	{ "resync_interval_negative", HEAD "docker:\n  resync_interval: -5\n",
+	  "t.yaml:5:20: error: docker.resync_interval: invalid duration '-5': must not be negative\n" },
+	{ "failover_after_bad", HEAD "health:\n  failover_after: 15 s\n",
+	  "t.yaml:5:19: error: health.failover_after: invalid duration '15 s' (expected e.g. 500ms, "
+	  "5s, 2m, 1h)\n" },
+	{ "recover_after_type", HEAD "health:\n  recover_after: [1]\n",
+	  "t.yaml:5:18: error: health.recover_after: expected a string or an integer, got a "
+	  "sequence\n" },
+	{ "stale_grace_bad", HEAD "api:\n  stale_grace: forever\n",
+	  "t.yaml:5:16: error: api.stale_grace: invalid duration 'forever' (expected e.g. 500ms, "
+	  "5s, 2m, 1h)\n" },
+	{ "per_ip_limit_zero", HEAD "api:\n  per_ip_limit: 0\n",
+	  "t.yaml:5:17: error: api.per_ip_limit: must be at least 1, got 0\n" },
+	{ "streams_max_per_engine_zero", HEAD "streams:\n  max_per_engine: 0\n",
+	  "t.yaml:5:19: error: streams.max_per_engine: must be at least 1, got 0\n" },
+	{ "streams_max_total_string", HEAD "streams:\n  max_total: lots\n",
+	  "t.yaml:5:14: error: streams.max_total: expected an integer, got a string\n" },
+	{ "streams_ttl_bad", HEAD "streams:\n  ttl: 1d\n",
+	  "t.yaml:5:8: error: streams.ttl: invalid duration '1d' (expected e.g. 500ms, 5s, 2m, 1h)\n" },
+	{ "streams_unknown_key", HEAD "streams:\n  max: 3\n",
+	  "t.yaml:5:3: error: unknown key 'max' in streams\n" },
+	{ "vpn_basic_needs_password", HEAD "vpns:\n" VPN1 "    api_username: u\n",
+	  "t.yaml:7:19: error: vpns[0].api_username: needs api_password_file (Gluetun basic auth "
+	  "takes both)\n" },
+	{ "vpn_basic_needs_username", HEAD "vpns:\n" VPN1 "    api_password_file: " SECRET "\n",
+	  "t.yaml:7:24: error: vpns[0].api_password_file: needs api_username (Gluetun basic auth "
+	  "takes both)\n" },
+	{ "vpn_auth_exclusive", HEAD "vpns:\n" VPN1 "    api_key_file: " SECRET "\n"
+	  "    api_username: u\n    api_password_file: " SECRET "\n",
+	  "t.yaml:8:19: error: vpns[0]: api_key_file and api_username/api_password_file are "
+	  "exclusive (a Gluetun role has one auth method: apikey or basic)\n" },
+	{ "vpn_username_colon", HEAD "vpns:\n" VPN1 "    api_username: \"a:b\"\n"
+	  "    api_password_file: " SECRET "\n",
+	  "t.yaml:7:19: error: vpns[0].api_username: must not contain ':' or a line break\n" },
+	{ "vpn_password_unreadable", HEAD "vpns:\n" VPN1 "    api_username: u\n"
+	  "    api_password_file: /nonexistent/pw\n",
+	  "t.yaml:8:24: error: vpns[0].api_password_file: cannot read '/nonexistent/pw': No such "
+	  "file or directory\n" },
+	{ "notify_not_sequence", HEAD "notify: https://ntfy.sh/x\n",
+	  "t.yaml:4:9: error: notify: expected a sequence, got a string\n" },
+	{ "notify_item_not_mapping", HEAD "notify:\n  - https://ntfy.sh/x\n",
+	  "t.yaml:5:5: error: notify[0]: expected a mapping, got a string\n" },
+	{ "notify_url_missing", HEAD "notify:\n  - format: text\n",
+	  "t.yaml:5:5: error: missing required key 'url' in notify[0]\n" },
+	/* The message does not repeat the URL: it may hold a token. */
+	{ "notify_url_not_http", HEAD "notify:\n  - url: \"ntfy.sh/secret-topic\"\n",
+	  "t.yaml:5:10: error: notify[0].url: not an http:// or https:// URL with a host\n" },
+	{ "notify_url_no_host", HEAD "notify:\n  - url: https:///x\n",
+	  "t.yaml:5:10: error: notify[0].url: not an http:// or https:// URL with a host\n" },
+	{ "notify_event_unknown", HEAD "notify:\n  - url: https://h/x\n    events: [vpn_dwn, boom]\n",
+	  "t.yaml:6:14: error: notify[0].events[0]: unknown event 'vpn_dwn'; did you mean "
+	  "`vpn_down`?\n"
+	  "t.yaml:6:23: error: notify[0].events[1]: unknown event 'boom' (one of vpn_down, vpn_up, "
+	  "port_changed, action_failed, config_error)\n" },
+	{ "notify_events_empty", HEAD "notify:\n  - url: https://h/x\n    events: []\n",
+	  "t.yaml:6:13: error: notify[0].events: an empty list sends nothing; leave the key out for "
+	  "every event\n" },
+	{ "notify_events_not_list", HEAD "notify:\n  - url: https://h/x\n    events: vpn_down\n",
+	  "t.yaml:6:13: error: notify[0].events: expected a sequence of event names, got a string\n" },
+	{ "notify_format_unknown", HEAD "notify:\n  - url: https://h/x\n    format: discrod\n",
+	  "t.yaml:6:13: error: notify[0].format: unknown format 'discrod'; did you mean "
+	  "`discord`?\n" },
+	{ "notify_secret_unreadable", HEAD "notify:\n  - url: https://h/x\n"
+	  "    secret_file: /nonexistent/hmac\n",
+	  "t.yaml:6:18: error: notify[0].secret_file: cannot read '/nonexistent/hmac': No such file "
+	  "or directory\n" },
+	{ "notify_unknown_key", HEAD "notify:\n  - url: https://h/x\n    event: [vpn_up]\n",
+	  "t.yaml:6:5: error: unknown key 'event' in notify[0]; did you mean `events`?\n" },
 	{ "all_errors_at_once", "version: 1\nengine:\n  image: x\n  stop_timeout: x\nreplicas:\n"
 	  "  max: -2\nvpns:\n  - name: a b\n    ports: 5-1\n",
 	  "t.yaml:4:17: error: engine.stop_timeout: invalid duration 'x' (expected e.g. 500ms, 5s, "
@@ -192,6 +272,96 @@ START_TEST(test_secret_not_printed)
 }
 END_TEST
 
+/* A temporary key file of the given mode; returns its path (free it). */
+static char *key_file(mode_t mode)
+{
+	char *path = xstrdup("/tmp/test_validate_key.XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "k3y\n", 4), 4);
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	return path;
+}
+
+/* Warning: a secret readable by group or others (the config is accepted). */
+START_TEST(test_warning_secret_mode)
+{
+	static const struct { mode_t mode; const char *who; } cases_mode[] = {
+		{ 0600, NULL }, { 0400, NULL }, { 0640, "group" }, { 0604, "others" },
+		{ 0644, "group and others" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases_mode); i++) {
+		struct diags d = { 0 };
+		char *path = key_file(cases_mode[i].mode);
+		char *y = xasprintf(HEAD "vpns:\n" VPN1 "    api_username: u\n"
+				    "    api_password_file: %s\n", path);
+		struct config *c = config_load_buffer(y, strlen(y), "t.yaml", &d);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_str_eq(c->vpns[0].api_password, "k3y");
+		if (!cases_mode[i].who) {
+			ck_assert_uint_eq(d.n, 0);
+		} else {
+			char *want = xasprintf("vpns[0].api_password_file: '%s' is readable by %s "
+					       "(mode %04o); chmod 600 it", path, cases_mode[i].who,
+					       (unsigned)cases_mode[i].mode);
+			ck_assert_uint_eq(d.n, 1);
+			ck_assert_int_eq(d.v[0].level, DIAG_WARNING);
+			ck_assert_int_eq(d.v[0].pos.line, 8);
+			ck_assert_str_eq(d.v[0].msg, want);
+			free(want);
+		}
+		config_free(c);
+		diags_free(&d);
+		unlink(path);
+		free(path);
+		free(y);
+	}
+}
+END_TEST
+
+/* Warning: POST endpoints open (no api.api_key_file) on a non-loopback
+ * address; loopback addresses and a key file silence it. */
+START_TEST(test_warning_post_open)
+{
+	static const struct { const char *listen; bool warn; } cases_listen[] = {
+		{ "0.0.0.0:8000", true }, { "\"[::]:8000\"", true }, { "192.168.1.2:80", true },
+		{ "myhost:8000", true }, { "127.0.0.1:8000", false }, { "127.1.2.3:9", false },
+		{ "\"[::1]:8000\"", false }, { "localhost:8000", false }, { "127.0.0.1.nip.io:80", true },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases_listen); i++) {
+		struct diags d = { 0 };
+		char *y = xasprintf(HEAD "api:\n  listen: %s\n", cases_listen[i].listen);
+		struct config *c = config_load_buffer(y, strlen(y), "t.yaml", &d);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_msg(d.n == (cases_listen[i].warn ? 1u : 0u), "%s: %zu diags",
+			      cases_listen[i].listen, d.n);
+		if (cases_listen[i].warn) {
+			ck_assert_int_eq(d.v[0].level, DIAG_WARNING);
+			ck_assert_int_eq(d.v[0].pos.line, 5);
+			ck_assert_int_eq(d.v[0].pos.col, 11);
+			ck_assert_ptr_nonnull(strstr(d.v[0].msg, "is not a loopback address and "
+						      "api.api_key_file is not set"));
+		}
+		config_free(c);
+		diags_free(&d);
+		free(y);
+	}
+	/* With a key file the endpoints are protected: no warning. */
+	struct diags d = { 0 };
+	char *path = key_file(0600);
+	char *y = xasprintf(HEAD "api:\n  listen: 0.0.0.0:8000\n  api_key_file: %s\n", path);
+	struct config *c = config_load_buffer(y, strlen(y), "t.yaml", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(d.n, 0);
+	config_free(c);
+	diags_free(&d);
+	unlink(path);
+	free(path);
+	free(y);
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
 	Suite *s = suite_create("validate");
@@ -199,15 +369,23 @@ static Suite *validate_suite(void)
 	tcase_add_loop_test(tc, test_rule, 0, ARRAY_LEN(cases));
 	tcase_add_test(tc, test_warning_capacity);
 	tcase_add_test(tc, test_secret_not_printed);
+	tcase_add_test(tc, test_warning_secret_mode);
+	tcase_add_test(tc, test_warning_post_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
+	FILE *f = fopen(SECRET, "w");
+	if (!f || fputs("s3cret\n", f) < 0 || fclose(f) != 0 || chmod(SECRET, 0600) != 0) {
+		perror(SECRET);
+		return EXIT_FAILURE;
+	}
 	SRunner *sr = srunner_create(validate_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	unlink(SECRET);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
