@@ -180,6 +180,13 @@ run_variant() {
 	it_log "$1: converged again $(( $(date +%s) - t0 ))s after the restart"
 
 	t0=$(date +%s)
+	if [ "$it_failed" -ne 0 ]; then
+		echo "--- $1: orchestrator log (last 60 lines) ---"
+		docker logs --tail 60 "$proj-orch" 2>&1
+		echo "--- $1: containers ---"
+		docker ps -a --filter "label=com.docker.compose.project=$proj" --format '{{.Names}} {{.Status}}'
+		docker ps -a --filter "label=acestream.orchestrator=$proj" --format '{{.Names}} {{.Status}}'
+	fi
 	compose_down "$proj" "$dir" "$file"
 	projects=$(echo "$projects" | sed "s| $proj:[^ ]*||")
 	eq "$1: no container of the project left" \
