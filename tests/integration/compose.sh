@@ -159,11 +159,13 @@ run_variant() {
 		not_ok "$1: docker-compose up failed"; cat "$it_dir/$1-up.log"; return
 	done
 	[ -n "$dir" ] || { not_ok "$1: no free block of ports among $2"; return; }
+	# Generous: a VPN whose health flaps (a loaded host) gets engines only
+	# once it stayed available for health.recover_after (15 s).
 	check "$1: /engines lists $min engines (daemon in its container, engines behind the VPNs)" \
-		wait_for 120 listed_at_least "$min"
+		wait_for 240 listed_at_least "$min"
 	it_log "$1: converged in $(( $(date +%s) - t0 ))s"
 	for vpn in $(vpn_services); do
-		check "$1: $(vpn_name "$vpn") has engines listed" wait_for 30 listed_at_least 1 "$(vpn_name "$vpn")"
+		check "$1: $(vpn_name "$vpn") has engines listed" wait_for 90 listed_at_least 1 "$(vpn_name "$vpn")"
 		check "$1: $(vpn_name "$vpn")'s forwarded port read with the API key" \
 			wait_for 30 fwd_read "$(vpn_name "$vpn")" "$(fwd_port "$vpn")"
 	done
