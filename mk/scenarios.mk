@@ -13,6 +13,7 @@ SCENARIOS = \
 	tests/integration/scenario_api.sh \
 	tests/integration/scenario_novpn.sh \
 	tests/integration/scenario_dockerd_restart.sh \
-	tests/integration/scenario_apply_vpn_restart.sh
+	tests/integration/scenario_apply_vpn_restart.sh \
+	tests/integration/scenario_slow_docker.sh
 TESTS += $(SCENARIOS)
 EXTRA_DIST += $(SCENARIOS) tests/integration/lib.sh tests/integration/dockerd2.sh

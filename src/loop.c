@@ -4,6 +4,7 @@
  * reconcile passes run on a worker thread and come back as messages. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -152,8 +153,10 @@ struct loop {
 	struct snapshot_store store;
 	struct api *api;
 	char *api_listen;
+	int api_per_ip;           /* the per-IP limit it runs with */
 	struct streams streams;
-	struct ev_handler streams_wake;
+	struct ev_handler streams_wake; /* an engine turned busy/idle, or a provision */
+	atomic_int provisions;    /* POST /provision/acestream since the last wake */
 
 	/* service: systemd notifications (sd_notify) and the watchdog ping. */
 	struct service svc;
@@ -245,6 +248,11 @@ static void mark_dirty(struct loop *l, const char *id)
 static bool sync_streams(struct loop *l)
 {
 	bool changed = false;
+	/* Streams that never ended (streams.ttl): every pass comes by here. */
+	size_t expired = streams_expire(&l->streams, now_mono_ms());
+	if (expired)
+		log_info("streams forgotten without stream_ended (streams.ttl)", "count",
+			 LOG_INT(expired));
 	const char **ids = xcalloc(l->view.n_engines ? l->view.n_engines : 1, sizeof *ids);
 	for (size_t i = 0; i < l->view.n_engines; i++) {
 		const char *id = l->view.engines[i].id;
@@ -748,24 +756,63 @@ static void on_probe_tick(struct ev_timer *t)
 	probe_round(t->ud, false);
 }
 
-/* ---- stream events (from the API threads) ---- */
+/* ---- stream events and provision requests (from the API threads) ---- */
 
-static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
+/* These run on the API's threads: they touch only the registry (its own
+ * lock), an atomic and the eventfd. */
+static int hook_stream_started(void *ud, const char *engine_id, const struct stream_rec *s,
 			       char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	streams_start(&l->streams, engine_id, stream_id);
+	switch (streams_start(&l->streams, engine_id, s, now_mono_ms(), s->started_ms)) {
+	case STREAMS_OK:
+		return 0;
+	case STREAMS_FULL_ENGINE:
+		sbuf_printf(err, errlen, "engine %s is at streams.max_per_engine", engine_id);
+		return 429;
+	case STREAMS_FULL_TOTAL:
+		sbuf_printf(err, errlen, "streams.max_total reached");
+		return 429;
+	default:
+		sbuf_printf(err, errlen, "stream not recorded");
+		return 500;
+	}
+}
+
+static int hook_stream_ended(void *ud, const char *stream_id, const char *engine_id,
+			     struct stream_rec *ended, char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	if (streams_end(&l->streams, stream_id, engine_id, ended) != STREAMS_OK) {
+		sbuf_printf(err, errlen, stream_id ? "unknown stream" : "no active stream on that engine");
+		return 404;
+	}
 	return 0;
 }
 
-static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t errlen)
+/* Queued for the loop, which raises its demand (on_streams). */
+static int hook_provision(void *ud, char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	if (streams_end(&l->streams, stream_id) != 0) {
-		sbuf_printf(err, errlen, "unknown stream");
-		return -1;
+	(void)err;
+	(void)errlen;
+	atomic_fetch_add(&l->provisions, 1);
+	uint64_t one = 1;
+	if (write(l->streams_wake.fd, &one, sizeof one) < 0) {
+		/* A saturated counter leaves the fd readable anyway. */
 	}
 	return 0;
+}
+
+/* Engines with a stream, as the loop's memory last saw them. */
+static int busy_engines(const struct loop *l)
+{
+	int n = 0;
+	for (size_t i = 0; i < l->view.n_engines; i++) {
+		const struct memory_engine *m = memory_engine(&l->mem, l->view.engines[i].id);
+		n += m && m->streams > 0;
+	}
+	return n;
 }
 
 static void on_streams(struct ev_handler *h, uint32_t events)
@@ -774,11 +821,29 @@ static void on_streams(struct ev_handler *h, uint32_t events)
 	uint64_t n;
 	while (read(h->fd, &n, sizeof n) > 0)
 		;
+	/* The registry wakes us only when an engine turns busy or idle; the
+	 * stream lists themselves the API reads from it directly. */
+	int busy_before = busy_engines(l);
 	bool busy_changed = sync_streams(l);
 	publish(l);
+	/* Demand stands for streams about to start: each engine that turns
+	 * busy spends one (busy + demand, the target, stays the same), so an
+	 * answered request does not keep an extra engine for DEMAND_TTL_MS. */
+	int started = busy_engines(l) - busy_before;
+	if (started > 0 && l->demand > 0)
+		l->demand = started >= l->demand ? 0 : l->demand - started;
+	/* Provision requests: one more serving engine each, within
+	 * replicas.max (the planner adds demand to busy + min_free). */
+	int asked = atomic_exchange(&l->provisions, 0);
+	if (asked > 0) {
+		int max = cfg_of(l)->replicas.max;
+		l->demand = l->demand + asked > max ? max : l->demand + asked;
+		l->demand_until_ms = now_wall_ms() + DEMAND_TTL_MS;
+		log_info("provision requested: demand raised", "demand", LOG_INT(l->demand));
+	}
 	/* Busy engines change the target (min_free); a stream moving between
 	 * two busy engines does not. */
-	if (busy_changed)
+	if (busy_changed || asked > 0)
 		pass_soon(l, COALESCE_MS);
 }
 
@@ -786,21 +851,27 @@ static void on_streams(struct ev_handler *h, uint32_t events)
  * logged and retried on the next reload, the reconciler goes on. */
 static void api_ensure(struct loop *l)
 {
-	const char *want = cfg_of(l)->api.listen;
-	if (l->api && str_eq(l->api_listen, want))
+	const struct config *c = cfg_of(l);
+	const char *want = c->api.listen;
+	struct streams_limits lim = { c->streams.max_per_engine, c->streams.max_total,
+				      c->streams.ttl_ms };
+	streams_set_limits(&l->streams, &lim);
+	if (l->api && str_eq(l->api_listen, want) && l->api_per_ip == c->api.per_ip_limit)
 		return;
 	api_stop(l->api);
 	l->api = NULL;
 	free(l->api_listen);
 	l->api_listen = NULL;
-	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, l };
+	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, hook_provision, l };
+	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit };
 	char err[256];
-	l->api = api_start(want, &l->store, &hooks, err, sizeof err);
+	l->api = api_start_opts(want, &l->store, &hooks, &opts, err, sizeof err);
 	if (!l->api) {
 		log_error("HTTP API not started", "listen", want, "error", err);
 		return;
 	}
 	l->api_listen = xstrdup(want);
+	l->api_per_ip = c->api.per_ip_limit;
 }
 
 /* ---- config ---- */

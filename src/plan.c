@@ -152,12 +152,15 @@ static enum exited_fate exited_fate(const struct pl *c, const struct pl_group *g
 {
 	if (!g->available)
 		return EXITED_WAIT_VPN;
-	if (crash_recorded(sl, e->o))
-		return c->now < sl->next_attempt_ms ? EXITED_WAIT_CRASH : EXITED_RECREATE_CRASH;
+	/* A VPN that (re)started after the engine explains the exit, however
+	 * soon after its own start it came: a dockerd restart stops engines
+	 * seconds after they started, and that is no crash loop. */
 	if (g->name[0] && e->o->ns == NS_STALE_RECREATE)
 		return EXITED_RECREATE_VPN;
 	if (g->name[0] && e->o->ns == NS_STALE_RESTART)
 		return e->drift ? EXITED_RECREATE_DRIFT : EXITED_START;
+	if (crash_recorded(sl, e->o))
+		return c->now < sl->next_attempt_ms ? EXITED_WAIT_CRASH : EXITED_RECREATE_CRASH;
 	return EXITED_REMOVE;
 }
 

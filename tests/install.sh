@@ -29,7 +29,7 @@ expected() {
 		echo "$mandir/man8/ace-orchestrator.8"
 		echo "$mandir/man5/orchestrator.yaml.5"
 		echo "$datadir/ace-orchestrator/schemas/orchestrator.schema.json"
-		for f in README.md ChangeLog COPYING orchestrator.yaml.example configuration.md \
+		for f in README.md ChangeLog COPYING orchestrator.yaml.example configuration.md proxy.md \
 			examples/single-vpn.yaml examples/redundant.yaml examples/three-vpns.yaml \
 			examples/no-vpn.yaml examples/demo.yaml \
 			examples/compose/README.md examples/compose/env.example \

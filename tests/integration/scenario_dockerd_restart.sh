@@ -46,7 +46,10 @@ check "and every engine reachable through its VPN" wait_for 60 all_reachable
 eq "no duplicate engine containers" "$(d2_engines | grep -c .)" 4
 check "VPNs came back by their own restart policy" cond "d2_healthy $it_id-v1 && d2_healthy $it_id-v2"
 check "the events stream was re-opened" grep -q "docker events stream unavailable; retrying" "$it_daemon_log"
+after=$(d2_engines | awk '{print $1}' | sort | tr '\n' ' ')
 it_log "engines before: $before"
-it_log "engines after:  $(d2_engines | awk '{print $1}' | sort | tr '\n' ' ')"
+it_log "engines after:  $after"
+eq "the same engine containers were started again, none re-created" "$after" "$before"
+check "the plan started them (ACT_START)" grep -q 'msg="action done" action=start' "$it_daemon_log"
 stop_daemon
 eq "daemon exit status" "$it_daemon_rc" 0

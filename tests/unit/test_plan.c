@@ -1786,6 +1786,35 @@ START_TEST(reboot_fleet_started_once_vpns_are_back)
 }
 END_TEST
 
+/* dockerd restarted seconds after the engines started: they exited well
+ * inside the crash window, but their VPN started after them, which
+ * explains the exit. They are started again, not treated as a crash loop
+ * (found by scenario_dockerd_restart). */
+START_TEST(reboot_soon_after_start_is_no_crash_loop)
+{
+	struct fx f;
+	fx_init(&f);
+	fx_vpn(&f, "gluetun", 19000, 19499, 0, PF_AUTO);
+	f.cfg.replicas.min = 1;
+	struct engine_obs *e = fx_engine(&f, "gluetun", 19000);
+	fx_plan(&f, FX_NOW);
+	ck_assert_str_eq(S(&f), "");
+	/* Down one second after the engine started, exit code 0 (SIGTERM). */
+	f.obs.vpns[0].running = false;
+	set_exited(e, FX_NOW - 1000, FX_NOW, 0);
+	fx_plan(&f, FX_NOW + 500);
+	ck_assert_str_eq(S(&f), "");
+	f.obs.vpns[0].running = true;
+	f.obs.vpns[0].health = HEALTH_HEALTHY;
+	f.obs.vpns[0].started_at_ms = FX_NOW + 2000;
+	e->ns = observe_classify(e->network_mode, e->started_at_ms, e->vpn_id, fx_vobs(&f, e->vpn));
+	ck_assert_int_eq(e->ns, NS_STALE_RESTART);
+	fx_plan(&f, FX_NOW + 3000);
+	ck_assert_str_eq(S(&f), "start acestream-19000");
+	fx_free(&f);
+}
+END_TEST
+
 /* ---- crash loops (issue 9 item 4) ---- */
 
 /* An engine whose image ignores our env: it exits 2 s after every start.
@@ -2146,6 +2175,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, reboot_exited_engine_left_while_vpn_not_running);
 	tcase_add_loop_test(tc, reboot_exited_engine_by_namespace_table, 0, (int)ARRAY_LEN(exited_cases));
 	tcase_add_test(tc, reboot_fleet_started_once_vpns_are_back);
+	tcase_add_test(tc, reboot_soon_after_start_is_no_crash_loop);
 	tcase_add_test(tc, crash_loop_recreated_with_backoff_per_slot);
 	tcase_add_test(tc, crash_loop_forgotten_once_the_engine_runs);
 	tcase_add_test(tc, crash_loop_create_on_vanished_slot_waits);
