@@ -26,6 +26,7 @@
 #include "probe.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "service.h"
 #include "streams.h"
 #include "util.h"
 #include "watch.h"
@@ -166,6 +167,9 @@ struct loop {
 	struct history hist;
 	struct history_view hview;
 	struct notifier *notify;
+	/* service: systemd notifications (sd_notify) and the watchdog ping. */
+	struct service svc;
+	struct ev_timer watchdog;
 };
 
 static const struct config *cfg_of(const struct loop *l)
@@ -247,7 +251,9 @@ static void publish(struct loop *l)
 		.now_ms = now_wall_ms(),
 		.metrics = m,
 	};
-	snapshot_publish(&l->store, publish_build(&v));
+	struct snapshot *s = publish_build(&v);
+	service_status(&l->svc, s); /* service: systemd STATUS= line */
+	snapshot_publish(&l->store, s);
 }
 
 /* A webhook was delivered, failed or dropped: /metrics shows it. */
@@ -1102,13 +1108,16 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading config", "file", l->config_path);
+			service_reloading(&l->svc); /* service: systemctl reload waits for READY */
 			reload(l, true);
+			service_ready(&l->svc);
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping; engines keep running", "signal",
 				 si.ssi_signo == SIGTERM ? "TERM" : "INT");
 			l->stop = true;
+			service_stopping(&l->svc); /* service */
 			break;
 		}
 	}
@@ -1126,6 +1135,13 @@ static void on_tick(struct ev_timer *t)
 		publish(l); /* the view just became stale: say so */
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;
+}
+
+/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
+static void on_watchdog(struct ev_timer *t)
+{
+	struct loop *l = t->ud;
+	service_watchdog(&l->svc);
 }
 
 /* ---- setup and teardown ---- */
@@ -1176,6 +1192,11 @@ static void setup(struct loop *l)
 	ev_timer_init(l->ev, &l->tick, on_tick, l);
 	ev_timer_init(l->ev, &l->probe_tick, on_probe_tick, l);
 	ev_timer_init(l->ev, &l->events_retry, on_events_retry, l);
+	service_init(&l->svc); /* service: reads WATCHDOG_USEC */
+	ev_timer_init(l->ev, &l->watchdog, on_watchdog, l);
+	int64_t wd = service_watchdog_interval_ms(&l->svc);
+	if (wd > 0)
+		ev_timer_arm(&l->watchdog, wd, wd);
 	l->r = reconciler_new();
 	l->r->cancel_fd = l->cancel_fd;
 	memory_init(&l->mem);
@@ -1226,6 +1247,8 @@ static void teardown(struct loop *l)
 	ev_timer_close(l->ev, &l->tick);
 	ev_timer_close(l->ev, &l->probe_tick);
 	ev_timer_close(l->ev, &l->events_retry);
+	ev_timer_close(l->ev, &l->watchdog);
+	service_destroy(&l->svc);
 	close(l->sig.fd);
 	close(l->streams_wake.fd);
 	/* A thread still stuck in a remote call keeps these: the process is
@@ -1253,6 +1276,7 @@ int loop_run(const char *config_path, struct config *cfg)
 	events_open(&l);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
+	service_ready(&l.svc); /* service: the API listens, the config is in force */
 
 	while (!l.stop) {
 		if (evloop_run_once(l.ev, -1) < 0)
