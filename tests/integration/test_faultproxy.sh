@@ -48,7 +48,10 @@ kill "$ev_pid" 2>/dev/null; wait "$ev_pid" 2>/dev/null
 # --- faults ---------------------------------------------------------------
 check "latency rule set" set_fault 'path=/_ping&action=delay&delay=800'
 t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --unix-socket "$fp_sock" http://docker/_ping)
-check "latency: 200 after >= 0.8 s ($t)" cond "echo '$t' | awk '\$1 == 200 && \$2 >= 0.8 { ok = 1 } END { exit !ok }'"
+# The proxy sleeps on poll()'s millisecond clock and curl times on its
+# own: 800 ms may read as 0.7999 s. Well above a direct answer (~1 ms) is
+# what shows the fault acted.
+check "latency: 200 after ~0.8 s ($t)" cond "echo '$t' | awk '\$1 == 200 && \$2 >= 0.7 { ok = 1 } END { exit !ok }'"
 clear_faults
 
 check "status rule set (count=1)" set_fault 'path=/containers/json&action=status&code=500&count=1'
