@@ -13,18 +13,26 @@ tests_unit_test_service_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_service_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 
 # ---- files generated with this install's paths ----
-ship_edit = sed \
-	-e 's|@bindir[@]|$(bindir)|g' \
-	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
-	-e 's|@datadir[@]|$(datadir)|g' \
-	-e 's|@docdir[@]|$(docdir)|g' \
-	-e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g'
 ship_generated = man/ace-orchestrator.8 man/orchestrator.yaml.5 systemd/ace-orchestrator.service
 CLEANFILES += $(ship_generated)
 EXTRA_DIST += $(ship_generated:=.in)
 
+# In the man pages each '/' of a path is followed by groff's zero-width break
+# point '\:', so that a long prefix (distcheck's, or a deep --prefix) wraps at
+# 80 columns instead of warning "cannot adjust line".
 $(ship_generated): Makefile
-	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(ship_edit) $(srcdir)/$@.in > $@.tmp && mv -f $@.tmp $@
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	case $@ in man/*) brk='s|/|/\\\\:|g' ;; *) brk='' ;; esac; \
+	bindir=`printf '%s\n' '$(bindir)' | sed "$$brk"`; \
+	sysconfdir=`printf '%s\n' '$(sysconfdir)' | sed "$$brk"`; \
+	datadir=`printf '%s\n' '$(datadir)' | sed "$$brk"`; \
+	docdir=`printf '%s\n' '$(docdir)' | sed "$$brk"`; \
+	sed -e "s|@bindir[@]|$$bindir|g" \
+	    -e "s|@sysconfdir[@]|$$sysconfdir|g" \
+	    -e "s|@datadir[@]|$$datadir|g" \
+	    -e "s|@docdir[@]|$$docdir|g" \
+	    -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+	    $(srcdir)/$@.in > $@.tmp && mv -f $@.tmp $@
 man/ace-orchestrator.8: $(srcdir)/man/ace-orchestrator.8.in
 man/orchestrator.yaml.5: $(srcdir)/man/orchestrator.yaml.5.in
 systemd/ace-orchestrator.service: $(srcdir)/systemd/ace-orchestrator.service.in
