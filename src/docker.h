@@ -27,9 +27,24 @@ int docker_global_init(void);
 uint64_t docker_requests_total(void);
 void docker_global_cleanup(void);
 
-/* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT").
- * Does not connect; NULL with err filled when host is malformed. */
+/* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT";
+ * without a port, Docker's 2375, or 2376 with TLS). Does not connect; NULL
+ * with err filled when host is malformed. */
 struct docker *docker_new(const char *host, struct docker_err *err);
+
+/* TLS client files of a tcp:// host, as `dockerd --tlsverify` documents
+ * them (PEM): the daemon's certificate must be signed by ca (and only that
+ * CA is trusted) and name the host; cert and key are this client's. */
+struct docker_tls_files {
+	const char *ca;
+	const char *cert;
+	const char *key;
+};
+/* docker_new over https with tls (NULL: plain, as docker_new). TLS on a
+ * unix socket is an error. A handshake failure comes back from each call
+ * with curl's TLS message in err.msg. */
+struct docker *docker_new_tls(const char *host, const struct docker_tls_files *tls,
+			      struct docker_err *err);
 void docker_free(struct docker *d);
 /* Defaults: connect 2000 ms, total 10000 ms. */
 void docker_set_timeouts(struct docker *d, long connect_ms, long total_ms);
@@ -155,6 +170,9 @@ int docker_stop(struct docker *d, const char *id, int timeout_s, struct docker_e
 int docker_restart(struct docker *d, const char *id, int timeout_s, struct docker_err *err);
 /* force=1&v=1: kills a running container and drops its anonymous volumes. */
 int docker_remove(struct docker *d, const char *id, struct docker_err *err);
+/* POST /containers/{id}/rename?name=NAME; a name already taken is HTTP 409,
+ * a container gone 404. Atomic on the daemon: the lease's heartbeat. */
+int docker_rename(struct docker *d, const char *id, const char *name, struct docker_err *err);
 
 /*
  * The events stream, read incrementally on the daemon's curl multi adapter
