@@ -2,3 +2,11 @@
 # one-daemon-per-fleet lease, their unit tests, the two-dockerd scenarios and
 # the fleet-scale simulation.
 libace_a_SOURCES += src/hosts.c src/hosts.h
+
+# The planner over several hosts (named cases on the plan fixtures).
+check_PROGRAMS += tests/unit/test_plan_hosts
+TESTS += tests/unit/test_plan_hosts
+tests_unit_test_plan_hosts_SOURCES = tests/unit/test_plan_hosts.c tests/unit/plan_fixtures.c \
+	tests/unit/plan_fixtures.h
+tests_unit_test_plan_hosts_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_plan_hosts_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
