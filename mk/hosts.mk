@@ -10,3 +10,9 @@ tests_unit_test_plan_hosts_SOURCES = tests/unit/test_plan_hosts.c tests/unit/pla
 	tests/unit/plan_fixtures.h
 tests_unit_test_plan_hosts_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_plan_hosts_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# Per-host observation against fake Docker daemons (no real Docker needed).
+check_PROGRAMS += tests/unit/test_observe_hosts
+TESTS += tests/unit/test_observe_hosts
+tests_unit_test_observe_hosts_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_observe_hosts_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
