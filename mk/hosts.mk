@@ -16,3 +16,11 @@ check_PROGRAMS += tests/unit/test_observe_hosts
 TESTS += tests/unit/test_observe_hosts
 tests_unit_test_observe_hosts_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_observe_hosts_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# One daemon per fleet: the lease (pure parts table-driven; the Docker side
+# is proven by scenario_hosts_lease.sh against real daemons).
+libace_a_SOURCES += src/lease.c src/lease_docker.c src/lease.h
+check_PROGRAMS += tests/unit/test_lease
+TESTS += tests/unit/test_lease
+tests_unit_test_lease_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_lease_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
