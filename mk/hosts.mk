@@ -24,3 +24,6 @@ check_PROGRAMS += tests/unit/test_lease
 TESTS += tests/unit/test_lease
 tests_unit_test_lease_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_lease_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
+
+# The daemon's side: one events stream per host, the lease's rounds.
+libace_a_SOURCES += src/loop_events.c src/loop_events.h src/loop_lease.c src/loop_lease.h

@@ -292,6 +292,11 @@ int docker_negotiate(struct docker *d, struct docker_err *err)
 	return negotiate(d, err);
 }
 
+void docker_forget_version(struct docker *d)
+{
+	d->version[0] = '\0';
+}
+
 static int request(struct docker *d, const char *method, const char *path,
 		   bool versioned, const char *body, long timeout_ms,
 		   const char *what, long *status, struct docker_err *err)
@@ -729,8 +734,9 @@ int docker_events_reconnect(struct docker_events *ev, struct docker_err *err)
 {
 	cmulti_remove(ev->cm, ev->easy);
 	ev->running = false;
-	/* The daemon may have been upgraded while we were away. */
-	ev->d->version[0] = '\0';
+	/* A daemon upgraded while we were away is the caller's to ask about
+	 * (docker_forget_version + docker_negotiate, off the loop): asking
+	 * here would block the loop. */
 	struct docker_err e = { 0, "" };
 	if (events_start(ev, &e) < 0) {
 		ev->end = e;

@@ -56,6 +56,9 @@ const char *docker_host(const struct docker *d);
 /* GET /version; every other call negotiates lazily, once, so this is only
  * needed to probe the daemon. version receives "1.41" (the one in use). */
 int docker_negotiate(struct docker *d, struct docker_err *err);
+/* Forgets the version in use: the next call (or docker_negotiate) asks
+ * again, for a daemon that may have been upgraded meanwhile. */
+void docker_forget_version(struct docker *d);
 const char *docker_api_version(const struct docker *d); /* "" before */
 
 /* Labels, env attributes, ... as owned key/value pairs. */
@@ -182,7 +185,8 @@ int docker_rename(struct docker *d, const char *id, const char *name, struct doc
  *     line over DOCKER_EVENT_LINE_MAX is dropped). It must not close ev.
  *   - cbs.ended runs once when the stream ends (daemon restarted, network
  *     cut, an error answer); `why` says how. Then call
- *     docker_events_reconnect() (after a back-off), which reopens it with
+ *     docker_events_reconnect() (after a back-off, and docker_negotiate
+ *     off the loop when the daemon may have changed), which reopens it with
  *     since=<time of the last event seen>, so nothing in between is lost
  *     while Docker still remembers it; events replayed by since= that were
  *     already delivered are skipped.
@@ -203,7 +207,10 @@ struct docker_events_cbs {
 	void *ud;
 };
 
-/* since_ns: replay events from this time (ns since epoch); 0 = from now. */
+/* since_ns: replay events from this time (ns since epoch); 0 = from now.
+ * Open and reconnect negotiate the API version only when d has none yet:
+ * negotiate first (docker_negotiate, off the event loop) so that they do
+ * not block. */
 struct docker_events *docker_events_open(struct docker *d, int64_t since_ns,
 					 const struct docker_events_cbs *cbs, struct cmulti *cm,
 					 struct docker_err *err);

@@ -22,8 +22,15 @@ struct docker *hosts_client(const struct docker_host_decl *h, struct docker_err 
 	return docker_new_tls(h->host, &f, err);
 }
 
-/* Everything a client is made from, as one string. */
-static char *client_key(const struct docker_host_decl *h)
+struct docker_host_decl hosts_decl(const struct config *cfg, size_t i)
+{
+	struct docker_host_decl h = cfg->docker_hosts[i];
+	if (i == 0 && !h.host)
+		h.host = cfg->docker_host;
+	return h;
+}
+
+char *hosts_client_key(const struct docker_host_decl *h)
 {
 	if (!h->tls_on)
 		return xstrdup(h->host ? h->host : "");
@@ -39,16 +46,9 @@ void hosts_clients_sync(struct hosts_clients *hc, const struct config *cfg, int 
 	char **key = xcalloc(n ? n : 1, sizeof *key);
 	char **name = xcalloc(n ? n : 1, sizeof *name);
 	for (size_t i = 0; i < n; i++) {
-		/* A config built by hand (tests) may name the default host only
-		 * through docker_host. */
-		struct docker_host_decl h0;
-		const struct docker_host_decl *h = &cfg->docker_hosts[i];
-		if (i == 0 && !h->host) {
-			h0 = *h;
-			h0.host = cfg->docker_host;
-			h = &h0;
-		}
-		key[i] = client_key(h);
+		struct docker_host_decl h0 = hosts_decl(cfg, i);
+		const struct docker_host_decl *h = &h0;
+		key[i] = hosts_client_key(h);
 		name[i] = xstrdup(h->name);
 		/* Hosts keep their client when only their position moved. */
 		for (size_t j = 0; j < hc->n; j++) {

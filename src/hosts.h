@@ -11,6 +11,12 @@
 
 /* A client for one declared host (NULL with err when its address is bad). */
 struct docker *hosts_client(const struct docker_host_decl *h, struct docker_err *err);
+/* Everything such a client is made from, as one string: equal keys make
+ * equal clients. */
+char *hosts_client_key(const struct docker_host_decl *h);
+/* cfg->docker_hosts[i], with the default host's address taken from
+ * cfg->docker_host when a config built by hand (tests) set only that. */
+struct docker_host_decl hosts_decl(const struct config *cfg, size_t i);
 
 /* One client per host of the config in force, kept across passes (curl
  * keeps their connections alive) and remade only for a host whose address

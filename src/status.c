@@ -108,6 +108,39 @@ static size_t print_engines_of(FILE *out, const cJSON *engines, const char *vpn)
 	return n;
 }
 
+/* Set when the fleet spans several Docker hosts: each VPN names its own. */
+static bool hosts_shown;
+
+/* Docker hosts (issue 11) and the lease, from /vpn/status and /readyz. */
+static void print_hosts(FILE *out, const cJSON *vpn, const cJSON *ready)
+{
+	const cJSON *lease = cJSON_GetObjectItemCaseSensitive(ready, "lease");
+	if (lease) {
+		const char *role = jstr(lease, "role", "unknown");
+		fprintf(out, "lease: %s", strcmp(role, "holder") == 0 ? "held by this daemon (acting)"
+			: strcmp(role, "standby") == 0 ? "STANDBY: another daemon acts" : "unknown (not acting)");
+		const char *why = jstr(lease, "why", NULL);
+		if (why && strcmp(role, "holder") != 0)
+			fprintf(out, "\n  %s", why);
+		fputc('\n', out);
+	}
+	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(vpn, "docker_hosts");
+	hosts_shown = cJSON_GetArraySize(hosts) > 1;
+	if (!hosts_shown)
+		return;
+	fputs("docker hosts:\n", out);
+	const cJSON *h;
+	cJSON_ArrayForEach(h, hosts) {
+		bool up = jbool(h, "reachable");
+		fprintf(out, "  %-12s %s  %s, %lld vpn%s, %lld engine%s\n", jstr(h, "name", "?"),
+			jstr(h, "host", "?"), up ? "reachable" : "UNREACHABLE", jint(h, "vpns", 0),
+			jint(h, "vpns", 0) == 1 ? "" : "s", jint(h, "engines", 0),
+			jint(h, "engines", 0) == 1 ? "" : "s");
+		if (!up)
+			fprintf(out, "    %s\n", jstr(h, "error", "no answer"));
+	}
+}
+
 static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
 {
 	const cJSON *fp = cJSON_GetObjectItemCaseSensitive(v, "forwarded_port");
@@ -115,7 +148,13 @@ static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
 	if (cJSON_IsNumber(fp))
 		sbuf_printf(fwd, sizeof fwd, "%d", fp->valueint);
 	const char *name = jstr(v, "name", "?");
-	fprintf(out, "VPN %s  [%s]\n", name, jstr(v, "port_range", "-"));
+	const char *dh = jstr(v, "docker_host", NULL);
+	fprintf(out, "VPN %s  [%s]", name, jstr(v, "port_range", "-"));
+	if (dh && hosts_shown)
+		fprintf(out, "  on docker host %s%s", dh,
+			cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "docker_host_reachable"))
+				? " (UNREACHABLE)" : "");
+	fputc('\n', out);
 	fprintf(out, "  health %s, %s, forwarded port %s, public IP %s\n",
 		jstr(v, "health", "none"), jbool(v, "connected") ? "connected" : "NOT connected",
 		fwd, jstr(v, "public_ip", "unknown"));
@@ -132,10 +171,12 @@ static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
 	fputc('\n', out);
 }
 
-static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, const cJSON *cfg)
+static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, const cJSON *cfg,
+			  const cJSON *ready)
 {
 	const char *mode = jstr(vpn, "mode", "none");
 	fprintf(out, "mode: %s\n", mode);
+	print_hosts(out, vpn, ready);
 	if (cfg) {
 		fprintf(out, "config: %s (hash %s, loaded %s)\n", jstr(cfg, "source", "?"),
 			jstr(cfg, "hash", "-"), jstr(cfg, "last_reload", "never"));
@@ -164,9 +205,11 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 			if (jbool(e, "visible"))
 				continue;
 			const char *ev = jstr(e, "vpn_container", "");
-			fprintf(out, "    %-24s %s%s%s: %s\n", jstr(e, "container_name", "?"),
-				*ev ? "on " : "", ev, *ev ? "" : "no VPN",
-				jstr(e, "hidden_reason", "hidden"));
+			fprintf(out, "    %-24s %s%s%s", jstr(e, "container_name", "?"),
+				*ev ? "on " : "", ev, *ev ? "" : "no VPN");
+			if (hosts_shown)
+				fprintf(out, " (docker host %s)", jstr(e, "docker_host", "default"));
+			fprintf(out, ": %s\n", jstr(e, "hidden_reason", "hidden"));
 		}
 	}
 }
@@ -188,7 +231,7 @@ int status_run(const char *api_url, FILE *out)
 	int rc = 1;
 	char err[512] = "";
 	long code;
-	cJSON *vpn = NULL, *engines = NULL, *cfg = NULL;
+	cJSON *vpn = NULL, *engines = NULL, *cfg = NULL, *ready = NULL;
 	if (!h) {
 		fprintf(stderr, "ace-orchestrator status: cannot initialise libcurl\n");
 		goto out;
@@ -216,12 +259,15 @@ int status_run(const char *api_url, FILE *out)
 		cJSON_Delete(cfg);
 		cfg = NULL;
 	}
-	print_summary(out, vpn, engines, cfg);
+	/* 503 while standing by: its body still says why. */
+	ready = status_get(h, b, "/readyz", &code, err, sizeof err);
+	print_summary(out, vpn, engines, cfg, ready);
 	rc = 0;
 out:
 	cJSON_Delete(vpn);
 	cJSON_Delete(engines);
 	cJSON_Delete(cfg);
+	cJSON_Delete(ready);
 	if (h)
 		curl_easy_cleanup(h);
 	curl_global_cleanup();
