@@ -27,3 +27,10 @@ tests_unit_test_lease_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 
 # The daemon's side: one events stream per host, the lease's rounds.
 libace_a_SOURCES += src/loop_events.c src/loop_events.h src/loop_lease.c src/loop_lease.h
+
+# Two Docker daemons on one machine (a private dockerd with a TLS listener,
+# tests/integration/dockerd2.sh); ports 39000-39999, bridge octets 60-79.
+HOSTS_SCENARIOS = \
+	tests/integration/scenario_hosts_two.sh
+TESTS += $(HOSTS_SCENARIOS)
+EXTRA_DIST += $(HOSTS_SCENARIOS)

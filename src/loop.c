@@ -561,7 +561,9 @@ static void ctrl_poll(struct loop *l)
 	for (size_t i = 0; i < l->n_ctrl && l->have_view; i++) {
 		struct ctrl_slot *s = &l->ctrl[i];
 		const struct vpn_obs *v = observed_vpn(&l->view, cfg->vpns[i].name);
-		if (s->in_flight || !v || !v->running)
+		/* A VPN whose Docker host does not answer keeps its last view
+		 * and the reason that says so. */
+		if (s->in_flight || !v || !v->running || v->host_down)
 			continue;
 		if (ctrl_matches(&s->st, v) && now < s->next_ms)
 			continue;
