@@ -81,3 +81,24 @@ void hosts_clients_free(struct hosts_clients *hc)
 	free(hc->name);
 	memset(hc, 0, sizeof *hc);
 }
+
+const char *hosts_tls_hint(const char *err)
+{
+	if (!err)
+		return NULL;
+	/* Curl (OpenSSL) words for the three ways Docker's TLS set-up goes
+	 * wrong, and what to check for each. */
+	if (strstr(err, "SSL certificate problem"))
+		return "tls.ca is not the CA that signed the daemon's certificate (its --tlscert)";
+	if (strstr(err, "alert bad certificate") || strstr(err, "alert unknown ca") ||
+	    strstr(err, "certificate required"))
+		return "the daemon does not accept tls.cert: it must be signed by the CA of the "
+		       "daemon's --tlscacert, for client authentication";
+	if (strstr(err, "subject name") || strstr(err, "does not match target host"))
+		return "the daemon's certificate does not name this address: use a name or IP in "
+		       "its subjectAltName";
+	if (strstr(err, "SSL") || strstr(err, "TLS"))
+		return "TLS handshake failed: check the host's tls files against dockerd's "
+		       "--tlscacert, --tlscert and --tlskey";
+	return NULL;
+}

@@ -18,6 +18,10 @@ char *hosts_client_key(const struct docker_host_decl *h);
  * cfg->docker_host when a config built by hand (tests) set only that. */
 struct docker_host_decl hosts_decl(const struct config *cfg, size_t i);
 
+/* What a TLS failure (curl's words in err) most likely means for a Docker
+ * host set up as Docker documents it; NULL for any other error. */
+const char *hosts_tls_hint(const char *err);
+
 /* One client per host of the config in force, kept across passes (curl
  * keeps their connections alive) and remade only for a host whose address
  * or TLS files changed in a reload. Used by one thread at a time per host. */

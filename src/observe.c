@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "hosts.h"
 #include "observe.h"
 #include "util.h"
 
@@ -569,7 +570,9 @@ int observe_fleet(struct docker *const *clients, const struct docker_err *client
 		if (opts && opts->n_engine_inspects)
 			*opts->n_engine_inspects += p->inspects;
 		if (!ho->ok) {
-			ho->error = xstrdup(p->out.docker_error ? p->out.docker_error : "docker error");
+			const char *why = p->out.docker_error ? p->out.docker_error : "docker error";
+			const char *hint = cfg->docker_hosts[h].tls_on ? hosts_tls_hint(why) : NULL;
+			ho->error = hint ? xasprintf("%s (%s)", why, hint) : xstrdup(why);
 			for (size_t i = 0; i < cfg->n_vpns; i++)
 				if (cfg->vpns[i].docker_idx == h)
 					keep_vpn(out, i, cfg, prev, name, ho->error);

@@ -71,7 +71,9 @@ static void log_hosts(const struct observed *was, const struct observed *now, bo
 		const struct host_obs *h = &now->hosts[i];
 		const struct host_obs *p = was ? observed_host(was, h->name) : NULL;
 		bool p_ok = p ? p->ok : true;
-		if (p_ok == h->ok && was)
+		/* Still down for another reason (new certificates, say): news. */
+		bool new_error = p && !p->ok && !h->ok && !str_eq(p->error, h->error);
+		if (p_ok == h->ok && was && !new_error)
 			continue;
 		if (!h->ok)
 			log_kv(LOG_ERROR, one ? "docker unreachable" : "docker host unreachable",

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "docker.h"
+#include "hosts.h"
 #include "observe.h"
 #include "util.h"
 
@@ -310,6 +311,33 @@ START_TEST(fleet_client_missing_is_host_down)
 }
 END_TEST
 
+/* What each TLS failure of curl means for a Docker host set up as Docker
+ * documents it. */
+static const struct {
+	const char *err;
+	const char *hint; /* a piece of it, NULL: none */
+} hint_cases[] = {
+	{ "SSL certificate problem: unable to get local issuer certificate", "tls.ca is not the CA" },
+	{ "OpenSSL SSL_read: error:0A000412:SSL routines::sslv3 alert bad certificate",
+	  "does not accept tls.cert" },
+	{ "error:0A000418:SSL routines::tlsv1 alert unknown ca", "does not accept tls.cert" },
+	{ "SSL: no alternative certificate subject name matches target host name 'localhost'",
+	  "does not name this address" },
+	{ "OpenSSL SSL_connect: SSL_ERROR_SYSCALL", "TLS handshake failed" },
+	{ "Failed to connect to 127.0.0.1 port 1: Connection refused", NULL },
+	{ NULL, NULL },
+};
+
+START_TEST(tls_hints)
+{
+	const char *h = hosts_tls_hint(hint_cases[_i].err);
+	if (!hint_cases[_i].hint)
+		ck_assert_ptr_null(h);
+	else
+		ck_assert_msg(h && strstr(h, hint_cases[_i].hint), "%s -> %s", hint_cases[_i].err, h ? h : "NULL");
+}
+END_TEST
+
 static Suite *hosts_suite(void)
 {
 	Suite *s = suite_create("observe_hosts");
@@ -317,6 +345,7 @@ static Suite *hosts_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, fleet_hosts_observed_at_once_dead_host_kept);
 	tcase_add_test(tc, fleet_client_missing_is_host_down);
+	tcase_add_loop_test(tc, tls_hints, 0, (int)ARRAY_LEN(hint_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
