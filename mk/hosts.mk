@@ -32,6 +32,7 @@ libace_a_SOURCES += src/loop_events.c src/loop_events.h src/loop_lease.c src/loo
 # tests/integration/dockerd2.sh); ports 39000-39999, bridge octets 60-79.
 HOSTS_SCENARIOS = \
 	tests/integration/scenario_hosts_two.sh \
-	tests/integration/scenario_hosts_tls.sh
+	tests/integration/scenario_hosts_tls.sh \
+	tests/integration/scenario_hosts_lease.sh
 TESTS += $(HOSTS_SCENARIOS)
 EXTRA_DIST += $(HOSTS_SCENARIOS)
