@@ -13,6 +13,11 @@
 
 struct evloop {
 	int ep;
+	/* The batch being dispatched: evloop_del forgets a handler's pending
+	 * events there, since one callback may remove and free another
+	 * handler of the same batch (libcurl's CURL_POLL_REMOVE in cmulti.c). */
+	struct epoll_event *batch;
+	int batch_n;
 };
 
 struct evloop *evloop_new(void)
@@ -44,6 +49,9 @@ void evloop_add(struct evloop *l, struct ev_handler *h, uint32_t events)
 void evloop_del(struct evloop *l, struct ev_handler *h)
 {
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, h->fd, NULL);
+	for (int i = 0; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == h)
+			l->batch[i].data.ptr = NULL;
 }
 
 int evloop_run_once(struct evloop *l, int timeout_ms)
@@ -52,10 +60,15 @@ int evloop_run_once(struct evloop *l, int timeout_ms)
 	int n = epoll_wait(l->ep, evs, (int)ARRAY_LEN(evs), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
+	l->batch = evs;
+	l->batch_n = n;
 	for (int i = 0; i < n; i++) {
 		struct ev_handler *h = evs[i].data.ptr;
-		h->cb(h, evs[i].events);
+		if (h)
+			h->cb(h, evs[i].events);
 	}
+	l->batch = NULL;
+	l->batch_n = 0;
 	return n;
 }
 

@@ -4,6 +4,7 @@
  * reconcile passes run on a worker thread and come back as messages. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +26,7 @@
 #include "probe.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "service.h"
 #include "streams.h"
 #include "util.h"
 #include "watch.h"
@@ -131,6 +133,7 @@ struct loop {
 	bool have_view;
 	int64_t view_ms;
 	bool failed;              /* the latest pass could not observe Docker */
+	int64_t failed_since_ms;  /* wall clock of the first failed pass */
 	char *docker_error;
 	struct memory mem;   /* the pass's memory + the loop's probes/streams */
 	struct plan plan;
@@ -155,8 +158,14 @@ struct loop {
 	struct snapshot_store store;
 	struct api *api;
 	char *api_listen;
+	int api_per_ip;           /* the per-IP limit it runs with */
 	struct streams streams;
-	struct ev_handler streams_wake;
+	struct ev_handler streams_wake; /* an engine turned busy/idle, or a provision */
+	atomic_int provisions;    /* POST /provision/acestream since the last wake */
+
+	/* service: systemd notifications (sd_notify) and the watchdog ping. */
+	struct service svc;
+	struct ev_timer watchdog;
 };
 
 static const struct config *cfg_of(const struct loop *l)
@@ -180,24 +189,33 @@ static void cfg_put(struct cfgref *r)
 
 /* ---- publishing ---- */
 
-static bool view_stale(const struct loop *l, const char **why)
+/* Whether the view is the last good one rather than a fresh one, why, and
+ * since when (wall clock): api.stale_grace counts from the moment Docker
+ * was found failing or a pass became overdue, not from the observation,
+ * which a slow Docker may already have made old. */
+static bool view_stale(const struct loop *l, const char **why, int64_t *since_ms)
 {
 	if (l->failed) {
 		*why = l->docker_error;
+		*since_ms = l->failed_since_ms;
 		return true;
 	}
-	if (l->in_flight && now_mono_ms() - l->pass_started_mono > OVERDUE_MS) {
+	int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+	if (l->in_flight && late > 0) {
 		*why = "docker is slow: the current pass has been running for over 15s";
+		*since_ms = now_wall_ms() - late;
 		return true;
 	}
 	*why = NULL;
+	*since_ms = 0;
 	return false;
 }
 
 static void publish(struct loop *l)
 {
 	const char *why;
-	bool stale = view_stale(l, &why);
+	int64_t stale_since;
+	bool stale = view_stale(l, &why, &stale_since);
 	struct snap_metrics m = l->pass_metrics;
 	m.reloads_ok = l->reloads_ok;
 	m.reloads_failed = l->reloads_failed;
@@ -212,6 +230,7 @@ static void publish(struct loop *l)
 		.plan = l->have_plan ? &l->plan : NULL,
 		.observed_ms = l->view_ms,
 		.stale = stale,
+		.stale_since_ms = stale_since,
 		.docker_error = why ? why : l->docker_error,
 		.now_ms = now_wall_ms(),
 		.metrics = m,
@@ -220,7 +239,9 @@ static void publish(struct loop *l)
 		.lease = loop_lease_report(l->lease),
 		.lease_self = loop_lease_self(l->lease),
 	};
-	snapshot_publish(&l->store, publish_build(&v));
+	struct snapshot *s = publish_build(&v);
+	service_status(&l->svc, s); /* service: systemd STATUS= line */
+	snapshot_publish(&l->store, s);
 }
 
 /* ---- passes ---- */
@@ -246,6 +267,11 @@ static void mark_dirty(struct loop *l, const char *id)
 static bool sync_streams(struct loop *l)
 {
 	bool changed = false;
+	/* Streams that never ended (streams.ttl): every pass comes by here. */
+	size_t expired = streams_expire(&l->streams, now_mono_ms());
+	if (expired)
+		log_info("streams forgotten without stream_ended (streams.ttl)", "count",
+			 LOG_INT(expired));
 	const char **ids = xcalloc(l->view.n_engines ? l->view.n_engines : 1, sizeof *ids);
 	for (size_t i = 0; i < l->view.n_engines; i++) {
 		const char *id = l->view.engines[i].id;
@@ -429,6 +455,12 @@ static void pass_done(void *arg, bool ran)
 			log_warn("docker unavailable; serving the last good view",
 				 "observed_at_ms", LOG_INT(l->view_ms),
 				 "grace_ms", LOG_INT(cfg_of(l)->api.stale_grace_ms));
+		if (!l->failed) {
+			/* An overdue pass that now failed was stale since it
+			 * became overdue. */
+			int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+			l->failed_since_ms = now_wall_ms() - (late > 0 ? late : 0);
+		}
 		l->failed = true;
 		free(l->docker_error);
 		l->docker_error = xstrdup(res->obs.docker_error ? res->obs.docker_error : "docker error");
@@ -740,24 +772,63 @@ static void on_probe_tick(struct ev_timer *t)
 	probe_round(t->ud, false);
 }
 
-/* ---- stream events (from the API threads) ---- */
+/* ---- stream events and provision requests (from the API threads) ---- */
 
-static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
+/* These run on the API's threads: they touch only the registry (its own
+ * lock), an atomic and the eventfd. */
+static int hook_stream_started(void *ud, const char *engine_id, const struct stream_rec *s,
 			       char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	streams_start(&l->streams, engine_id, stream_id);
+	switch (streams_start(&l->streams, engine_id, s, now_mono_ms(), s->started_ms)) {
+	case STREAMS_OK:
+		return 0;
+	case STREAMS_FULL_ENGINE:
+		sbuf_printf(err, errlen, "engine %s is at streams.max_per_engine", engine_id);
+		return 429;
+	case STREAMS_FULL_TOTAL:
+		sbuf_printf(err, errlen, "streams.max_total reached");
+		return 429;
+	default:
+		sbuf_printf(err, errlen, "stream not recorded");
+		return 500;
+	}
+}
+
+static int hook_stream_ended(void *ud, const char *stream_id, const char *engine_id,
+			     struct stream_rec *ended, char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	if (streams_end(&l->streams, stream_id, engine_id, ended) != STREAMS_OK) {
+		sbuf_printf(err, errlen, stream_id ? "unknown stream" : "no active stream on that engine");
+		return 404;
+	}
 	return 0;
 }
 
-static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t errlen)
+/* Queued for the loop, which raises its demand (on_streams). */
+static int hook_provision(void *ud, char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	if (streams_end(&l->streams, stream_id) != 0) {
-		sbuf_printf(err, errlen, "unknown stream");
-		return -1;
+	(void)err;
+	(void)errlen;
+	atomic_fetch_add(&l->provisions, 1);
+	uint64_t one = 1;
+	if (write(l->streams_wake.fd, &one, sizeof one) < 0) {
+		/* A saturated counter leaves the fd readable anyway. */
 	}
 	return 0;
+}
+
+/* Engines with a stream, as the loop's memory last saw them. */
+static int busy_engines(const struct loop *l)
+{
+	int n = 0;
+	for (size_t i = 0; i < l->view.n_engines; i++) {
+		const struct memory_engine *m = memory_engine(&l->mem, l->view.engines[i].id);
+		n += m && m->streams > 0;
+	}
+	return n;
 }
 
 static void on_streams(struct ev_handler *h, uint32_t events)
@@ -766,11 +837,29 @@ static void on_streams(struct ev_handler *h, uint32_t events)
 	uint64_t n;
 	while (read(h->fd, &n, sizeof n) > 0)
 		;
+	/* The registry wakes us only when an engine turns busy or idle; the
+	 * stream lists themselves the API reads from it directly. */
+	int busy_before = busy_engines(l);
 	bool busy_changed = sync_streams(l);
 	publish(l);
+	/* Demand stands for streams about to start: each engine that turns
+	 * busy spends one (busy + demand, the target, stays the same), so an
+	 * answered request does not keep an extra engine for DEMAND_TTL_MS. */
+	int started = busy_engines(l) - busy_before;
+	if (started > 0 && l->demand > 0)
+		l->demand = started >= l->demand ? 0 : l->demand - started;
+	/* Provision requests: one more serving engine each, within
+	 * replicas.max (the planner adds demand to busy + min_free). */
+	int asked = atomic_exchange(&l->provisions, 0);
+	if (asked > 0) {
+		int max = cfg_of(l)->replicas.max;
+		l->demand = l->demand + asked > max ? max : l->demand + asked;
+		l->demand_until_ms = now_wall_ms() + DEMAND_TTL_MS;
+		log_info("provision requested: demand raised", "demand", LOG_INT(l->demand));
+	}
 	/* Busy engines change the target (min_free); a stream moving between
 	 * two busy engines does not. */
-	if (busy_changed)
+	if (busy_changed || asked > 0)
 		pass_soon(l, COALESCE_MS);
 }
 
@@ -778,21 +867,27 @@ static void on_streams(struct ev_handler *h, uint32_t events)
  * logged and retried on the next reload, the reconciler goes on. */
 static void api_ensure(struct loop *l)
 {
-	const char *want = cfg_of(l)->api.listen;
-	if (l->api && str_eq(l->api_listen, want))
+	const struct config *c = cfg_of(l);
+	const char *want = c->api.listen;
+	struct streams_limits lim = { c->streams.max_per_engine, c->streams.max_total,
+				      c->streams.ttl_ms };
+	streams_set_limits(&l->streams, &lim);
+	if (l->api && str_eq(l->api_listen, want) && l->api_per_ip == c->api.per_ip_limit)
 		return;
 	api_stop(l->api);
 	l->api = NULL;
 	free(l->api_listen);
 	l->api_listen = NULL;
-	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, l };
+	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, hook_provision, l };
+	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit };
 	char err[256];
-	l->api = api_start(want, &l->store, &hooks, err, sizeof err);
+	l->api = api_start_opts(want, &l->store, &hooks, &opts, err, sizeof err);
 	if (!l->api) {
 		log_error("HTTP API not started", "listen", want, "error", err);
 		return;
 	}
 	l->api_listen = xstrdup(want);
+	l->api_per_ip = c->api.per_ip_limit;
 }
 
 /* ---- config ---- */
@@ -946,13 +1041,16 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading config", "file", l->config_path);
+			service_reloading(&l->svc); /* service: systemctl reload waits for READY */
 			reload(l, true);
+			service_ready(&l->svc);
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping; engines keep running", "signal",
 				 si.ssi_signo == SIGTERM ? "TERM" : "INT");
 			l->stop = true;
+			service_stopping(&l->svc); /* service */
 			break;
 		}
 	}
@@ -965,10 +1063,18 @@ static void on_tick(struct ev_timer *t)
 	pass_soon(l, 0);
 	ctrl_poll(l);
 	const char *why;
-	if (l->in_flight && view_stale(l, &why))
+	int64_t since;
+	if (l->in_flight && view_stale(l, &why, &since))
 		publish(l); /* the view just became stale: say so */
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;
+}
+
+/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
+static void on_watchdog(struct ev_timer *t)
+{
+	struct loop *l = t->ud;
+	service_watchdog(&l->svc);
 }
 
 /* ---- setup and teardown ---- */
@@ -1014,6 +1120,11 @@ static void setup(struct loop *l)
 	ev_timer_init(l->ev, &l->pass_timer, on_pass_timer, l);
 	ev_timer_init(l->ev, &l->tick, on_tick, l);
 	ev_timer_init(l->ev, &l->probe_tick, on_probe_tick, l);
+	service_init(&l->svc); /* service: reads WATCHDOG_USEC */
+	ev_timer_init(l->ev, &l->watchdog, on_watchdog, l);
+	int64_t wd = service_watchdog_interval_ms(&l->svc);
+	if (wd > 0)
+		ev_timer_arm(&l->watchdog, wd, wd);
 	l->r = reconciler_new();
 	l->r->cancel_fd = l->cancel_fd;
 	memory_init(&l->mem);
@@ -1067,6 +1178,8 @@ static void teardown(struct loop *l)
 	ev_timer_close(l->ev, &l->pass_timer);
 	ev_timer_close(l->ev, &l->tick);
 	ev_timer_close(l->ev, &l->probe_tick);
+	ev_timer_close(l->ev, &l->watchdog);
+	service_destroy(&l->svc);
 	close(l->sig.fd);
 	close(l->streams_wake.fd);
 	/* A thread still stuck in a remote call keeps these: the process is
@@ -1096,6 +1209,7 @@ int loop_run(const char *config_path, struct config *cfg)
 	loop_lease_config(l.lease, cfg);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
+	service_ready(&l.svc); /* service: the API listens, the config is in force */
 
 	while (!l.stop) {
 		if (evloop_run_once(l.ev, -1) < 0)

@@ -147,7 +147,8 @@ static void render_vpns(struct strbuf *b, const struct snapshot *s)
 	}
 }
 
-static void render_engines(struct strbuf *b, const struct snapshot *s)
+static void render_engines(struct strbuf *b, const struct snapshot *s,
+			   const struct streams_view *v)
 {
 	const char **labels;
 	size_t n = vpn_labels(s, &labels);
@@ -177,7 +178,8 @@ static void render_engines(struct strbuf *b, const struct snapshot *s)
 		for (size_t j = 0; j < s->n_engines; j++) {
 			const char *e = s->engines[j].vpn ? s->engines[j].vpn : "";
 			if (strcmp(e, labels[i]) == 0)
-				streams += s->engines[j].streams;
+				streams += v ? (long long)streams_view_count(v, s->engines[j].id)
+					     : s->engines[j].streams;
 		}
 		sample_vpn(b, s, "orch_streams_active", "vpn_container", labels[i], vpn_host(s, labels[i]));
 		mb_printf(b, "%lld\n", streams);
@@ -223,7 +225,41 @@ static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 	mb_printf(b, "orch_docker_requests_total %" PRIu64 "\n", m->docker_requests);
 }
 
+/* Families that exist whether or not a registry is attached, so that
+ * dashboards never see a series appear late. */
+static void render_live(struct strbuf *b, const struct metrics_live *l)
+{
+	const struct streams_view *v = l ? l->streams : NULL;
+	family(b, "orch_streams_rejected_total", "counter",
+	       "stream_started events refused with 429, by the cap that refused them "
+	       "(streams.max_per_engine, streams.max_total).");
+	mb_printf(b, "orch_streams_rejected_total{reason=\"max_per_engine\"} %" PRIu64 "\n",
+		  v ? v->rejected_engine : 0);
+	mb_printf(b, "orch_streams_rejected_total{reason=\"max_total\"} %" PRIu64 "\n",
+		  v ? v->rejected_total : 0);
+	family(b, "orch_streams_expired_total", "counter",
+	       "Streams forgotten after streams.ttl without a stream_ended.");
+	mb_printf(b, "orch_streams_expired_total %" PRIu64 "\n", v ? v->expired : 0);
+	family(b, "orch_provision_requests_total", "counter",
+	       "POST /provision/acestream answers: ok (an engine), blocked (refused at once), "
+	       "timeout (no idle engine within the wait).");
+	mb_printf(b, "orch_provision_requests_total{result=\"ok\"} %" PRIu64 "\n",
+		  l ? l->provision_ok : 0);
+	mb_printf(b, "orch_provision_requests_total{result=\"blocked\"} %" PRIu64 "\n",
+		  l ? l->provision_blocked : 0);
+	mb_printf(b, "orch_provision_requests_total{result=\"timeout\"} %" PRIu64 "\n",
+		  l ? l->provision_timeout : 0);
+	family(b, "orch_api_deadline_closes_total", "counter",
+	       "API connections shut down for not sending a whole request in time.");
+	mb_printf(b, "orch_api_deadline_closes_total %" PRIu64 "\n", l ? l->deadline_closes : 0);
+}
+
 char *metrics_render(const struct snapshot *s)
+{
+	return metrics_render_live(s, NULL);
+}
+
+char *metrics_render_live(const struct snapshot *s, const struct metrics_live *live)
 {
 	struct strbuf b = { 0 };
 	strbuf_add(&b, "", 0);
@@ -247,7 +283,8 @@ char *metrics_render(const struct snapshot *s)
 	       "1 while this daemon holds the fleet's lease and acts; 0 standing by or unsure.");
 	mb_printf(&b, "orch_lease_holder %d\n", s->lease.role && strcmp(s->lease.role, "holder") == 0);
 	render_vpns(&b, s);
-	render_engines(&b, s);
+	render_engines(&b, s, live ? live->streams : NULL);
 	render_reconcile(&b, &s->metrics);
+	render_live(&b, live);
 	return b.data;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "snapshot.h"
+#include "streams.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -26,9 +27,23 @@
  *   orch_actions_total{action,result}  result = ok | failed | skipped
  *   orch_config_reloads_total{result}  result = success | failure
  *   orch_config_last_reload_success_timestamp_seconds
+ *   orch_streams_rejected_total{reason} reason = max_per_engine | max_total
+ *   orch_streams_expired_total, orch_provision_requests_total{result},
+ *   orch_api_deadline_closes_total                             counters
  * Returns a malloc'd string.
  */
 char *metrics_render(const struct snapshot *s);
+
+/* What the API knows beyond the snapshot: the stream registry's view (the
+ * per-VPN stream counts come from it when set) and its own counters. */
+struct metrics_live {
+	const struct streams_view *streams;
+	uint64_t provision_ok, provision_blocked, provision_timeout;
+	uint64_t deadline_closes;
+};
+
+/* metrics_render with live data; live may be NULL (zeros). */
+char *metrics_render_live(const struct snapshot *s, const struct metrics_live *live);
 
 /* v escaped as a label value (no quotes), malloc'd; for
  * tests and anyone building label sets by hand. */

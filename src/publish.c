@@ -47,6 +47,7 @@ static void fill_engine(struct snap_engine *se, const struct publish_view *v,
 		sbuf_printf(why, sizeof why, "docker unavailable for longer than api.stale_grace");
 	}
 	se->hidden_reason = se->visible ? NULL : xstrdup(why[0] ? why : "hidden");
+	se->started_at_ms = e->started_at_ms;
 }
 
 static void fill_vpn(struct snap_vpn *sv, const struct publish_view *pv, const struct vpn_decl *d)
@@ -72,6 +73,7 @@ static void fill_vpn(struct snap_vpn *sv, const struct publish_view *pv, const s
 	sv->last_check_ms = pv->observed_ms;
 	sv->unhealthy_since_ms = m ? m->unavailable_since_ms : 0;
 	sv->restarts = m ? m->restarts : 0;
+	sv->max_engines = d->max_engines;
 }
 
 /* FNV-1a of the effective config's JSON: changes exactly when the config
@@ -167,7 +169,7 @@ struct snapshot *publish_build(const struct publish_view *in)
 	s->observed_ms = v->obs ? v->observed_ms : 0;
 	/* Past the grace, the last good view no longer vouches for anything. */
 	bool expired = s->stale && (c->api.stale_grace_ms <= 0 ||
-				    s->built_ms - v->observed_ms > c->api.stale_grace_ms);
+				    s->built_ms - v->stale_since_ms > c->api.stale_grace_ms);
 
 	cJSON *cj = config_to_json(c);
 	s->config_json = cJSON_PrintUnformatted(cj);
@@ -177,6 +179,9 @@ struct snapshot *publish_build(const struct publish_view *in)
 	s->last_reload_ms = v->metrics.last_reload_success_ms;
 	s->last_reload_error = v->last_reload_error ? xstrdup(v->last_reload_error) : NULL;
 	s->api_key = c->api.api_key ? xstrdup(c->api.api_key) : NULL;
+	s->replicas_min = c->replicas.min;
+	s->replicas_max = c->replicas.max;
+	s->min_free = c->replicas.min_free;
 
 	if (in->lease && in->lease->role == LEASE_STANDBY) {
 		s->plan_json = standby_plan(in->lease);

@@ -21,8 +21,9 @@ struct publish_view {
 	const struct plan *plan;       /* the latest pass's, or NULL */
 	int64_t observed_ms;           /* wall clock of obs */
 	/* Docker failed on the latest pass (or a pass is overdue): obs is the
-	 * last good view, served until it is older than api.stale_grace. */
+	 * last good view, served until api.stale_grace after stale_since_ms. */
 	bool stale;
+	int64_t stale_since_ms;        /* wall clock: when it became stale */
 	const char *docker_error;      /* why, when stale */
 	int64_t now_ms;                /* wall clock */
 	struct snap_metrics metrics;

@@ -117,6 +117,19 @@ static void log_transitions(const struct reconciler *r, const struct config *cfg
 			log_warn("vpn container re-created", "vpn", v->name, "old_id", p->id, "new_id", v->id);
 		else if (p && p->exists && v->exists && p->started_at_ms && v->started_at_ms != p->started_at_ms)
 			log_warn("vpn container restarted", "vpn", v->name);
+		/* The control server was asked only while the VPN runs; its
+		 * error appearing, changing or clearing is what an operator
+		 * fixing a config.toml role waits for. */
+		const char *pe = p && p->running ? p->api_error : NULL;
+		if (v->running && !str_eq(pe, v->api_error)) {
+			if (!v->api_error)
+				log_info("vpn control server error cleared", "vpn", v->name, "was", pe);
+			else if (!pe)
+				log_warn("vpn control server error", "vpn", v->name, "error", v->api_error);
+			else
+				log_warn("vpn control server error changed", "vpn", v->name,
+					 "error", v->api_error, "was", pe);
+		}
 		if (p && p->fwd_port != v->fwd_port && (v->api_ok || v->fwd_port))
 			log_kv(v->fwd_port ? LOG_INFO : LOG_WARN, "vpn forwarded port changed",
 			       "vpn", v->name, "from", LOG_INT(p->fwd_port), "to", LOG_INT(v->fwd_port), NULL);

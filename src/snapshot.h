@@ -27,9 +27,11 @@ struct snap_engine {
 	bool forwarded;
 	char *health;    /* probe: "healthy", "unhealthy" or "unknown" */
 	int probe_failures;
-	int streams;     /* active streams (in memory) */
+	int streams;     /* active streams when the snapshot was built; the
+			    API shows the live registry's lists instead */
 	bool visible;    /* may take streams now (GET /engines) */
 	char *hidden_reason; /* why not, NULL when visible */
+	int64_t started_at_ms; /* Docker State.StartedAt (wall), 0 unknown */
 };
 
 struct snap_vpn {
@@ -49,6 +51,7 @@ struct snap_vpn {
 	int64_t last_check_ms;      /* wall clock, ms since epoch */
 	int64_t unhealthy_since_ms; /* 0 when available */
 	int restarts;               /* docker restarts issued by us */
+	int max_engines;            /* vpns[].max_engines: its share's ceiling */
 };
 
 /* One Docker host of the fleet (issue 11). */
@@ -110,6 +113,7 @@ struct snapshot {
 	int64_t last_reload_ms;
 	char *last_reload_error; /* NULL after a good reload */
 	char *api_key;       /* api.api_key_file contents, NULL = POSTs open */
+	int replicas_min, replicas_max, min_free; /* replicas.*; max 0 = unknown */
 	/* The last pass. */
 	char *plan_json;     /* plan_to_json of the next pass's actions */
 	struct snap_vpn *vpns;

@@ -300,6 +300,54 @@ START_TEST(multi_transfers_complete_through_the_loop)
 }
 END_TEST
 
+/* A callback may remove and free another handler whose event is pending in
+ * the same epoll batch (libcurl's CURL_POLL_REMOVE in cmulti.c does): that
+ * event must be skipped, not dispatched to freed memory (ASan catches it). */
+struct pair {
+	struct ev_handler h;
+	struct evloop *l;
+	struct pair *other;
+	int *calls;
+};
+
+static struct pair *pair_ran;
+
+static void pair_ready(struct ev_handler *h, uint32_t events)
+{
+	struct pair *p = (struct pair *)h;
+	(void)events;
+	(*p->calls)++;
+	pair_ran = p;
+	evloop_del(p->l, &p->other->h);
+	free(p->other);
+	evloop_del(p->l, h);
+}
+
+START_TEST(handler_freed_by_another_in_the_same_batch)
+{
+	struct evloop *l = evloop_new();
+	int a[2], b[2], calls = 0;
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	ck_assert_int_eq(write(a[1], "x", 1), 1);
+	ck_assert_int_eq(write(b[1], "x", 1), 1);
+	struct pair *pa = xcalloc(1, sizeof *pa), *pb = xcalloc(1, sizeof *pb);
+	*pa = (struct pair){ { a[0], pair_ready }, l, pb, &calls };
+	*pb = (struct pair){ { b[0], pair_ready }, l, pa, &calls };
+	evloop_add(l, &pa->h, EPOLLIN);
+	evloop_add(l, &pb->h, EPOLLIN);
+	evloop_run_once(l, 1000); /* both ready in one batch */
+	ck_assert_int_eq(calls, 1);
+	free(pair_ran);
+	ck_assert_int_eq(evloop_run_once(l, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	evloop_free(l);
+}
+END_TEST
+
 static Suite *evloop_suite(void)
 {
 	Suite *s = suite_create("evloop");
@@ -310,6 +358,7 @@ static Suite *evloop_suite(void)
 	tcase_add_test(tc, pool_results_come_back_on_the_loop_in_order);
 	tcase_add_test(tc, pool_stop_is_bounded_when_work_is_stuck);
 	tcase_add_test(tc, multi_transfers_complete_through_the_loop);
+	tcase_add_test(tc, handler_freed_by_another_in_the_same_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
