@@ -499,6 +499,8 @@ static void take_vpn(struct observed *out, size_t i, struct part *p, const char 
 	vpn_obs_clear(&out->vpns[i]);
 	out->vpns[i] = p->out.vpns[i];
 	memset(&p->out.vpns[i], 0, sizeof p->out.vpns[i]);
+	/* A failed inspect kept the last view, with its host name. */
+	free(out->vpns[i].host);
 	out->vpns[i].host = xstrdup(host);
 }
 
