@@ -676,6 +676,16 @@ static bool vpn_reconnect_pending(const struct memory *mem, const char *vpn)
 	return vm && (vm->reconnect_pending || vm->reconnect_due);
 }
 
+/* Whether any Docker host did not answer: only then is an engine's own
+ * host worth looking up (by name), which the API does for every engine. */
+static bool hosts_down(const struct observed *obs)
+{
+	for (size_t h = 0; obs && h < obs->n_hosts; h++)
+		if (!obs->hosts[h].ok)
+			return true;
+	return false;
+}
+
 /* Why an engine is hidden (static text), NULL when visible; *slot gets its
  * crash record when that is the reason. */
 static const char *hidden_reason(const struct config *cfg, const struct observed *obs,
@@ -686,7 +696,7 @@ static const char *hidden_reason(const struct config *cfg, const struct observed
 	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
 	const struct memory_engine *m = memory_engine(mem, e->id);
 	*slot = NULL;
-	if (!observed_host_ok(obs, e->host))
+	if (hosts_down(obs) && !observed_host_ok(obs, e->host))
 		return "docker host unreachable";
 	if (!declared)
 		return "vpn not declared";
@@ -732,7 +742,7 @@ bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs
 		sbuf_printf(why, len, "%s", "");
 		return true;
 	}
-	if (!sl && !observed_host_ok(obs, e->host)) {
+	if (!sl && hosts_down(obs) && !observed_host_ok(obs, e->host)) {
 		const struct host_obs *h = observed_host(obs, e->host);
 		sbuf_printf(why, len, "docker host %s unreachable: %s", h->name,
 			    h->error ? h->error : "no answer");

@@ -217,6 +217,10 @@ static void engines_order(struct pl *c)
 
 static void engines_init(struct pl *c)
 {
+	/* Usually every host answered: then no engine needs its host looked up. */
+	bool hosts_down = false;
+	for (size_t h = 0; h < c->obs->n_hosts; h++)
+		hosts_down = hosts_down || !c->obs->hosts[h].ok;
 	const char *prefix = c->cfg->engine.name_prefix ? c->cfg->engine.name_prefix : "acestream";
 	size_t plen = strlen(prefix);
 	c->ne = c->obs->n_engines;
@@ -231,7 +235,7 @@ static void engines_init(struct pl *c)
 		e->drift = !str_eq(e->o->config_hash, c->hash);
 		/* Issue 11: an engine on a host that did not answer is its last
 		 * view; no rule may act on it. Its ports stay taken below. */
-		e->away = !observed_host_ok(c->obs, e->o->host);
+		e->away = hosts_down && !observed_host_ok(c->obs, e->o->host);
 		e->acted = e->away;
 		/* A port is free only if no owned container holds it, whatever
 		 * its state, label or VPN: names are {prefix}-{port} and must
