@@ -45,3 +45,11 @@ bench_hosts_bench_LDADD = $(ACE_LIBS)
 CLEANFILES += bench/hosts_bench
 EXTRA_DIST += bench/run-hosts-bench.sh
 bench: bench/hosts_bench$(EXEEXT)
+
+# The example, its TLS placeholders, and the design notes.
+dist_examples_DATA += examples/two-hosts.yaml
+exampletlsdir = $(examplesdir)/two-hosts-tls
+dist_exampletls_DATA = examples/two-hosts-tls/README.md examples/two-hosts-tls/ca.pem \
+	examples/two-hosts-tls/cert.pem examples/two-hosts-tls/key.pem
+dist_doc_DATA += doc/hosts.md doc/scaling.md
+EXTRA_DIST += bench/README.md

@@ -790,6 +790,36 @@ START_TEST(test_docker_hosts_parsed)
 }
 END_TEST
 
+/* examples/two-hosts.yaml as shipped: box2's VPNs on box2, its TLS files
+ * found next to the example, the dump reading back the same. */
+START_TEST(test_example_two_hosts)
+{
+	struct diags d = { 0 };
+	unsetenv("DOCKER_HOST");
+	struct config *c = config_load_file(TESTDATADIR "/../../examples/two-hosts.yaml", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(diags_errors(&d), 0);
+	ck_assert_uint_eq(c->n_docker_hosts, 2);
+	ck_assert_str_eq(c->docker_hosts[1].name, "box2");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun1"))->name, "default");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun2"))->name, "box2");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun3"))->name, "box2");
+	ck_assert(str_startswith(c->docker_hosts[1].tls.ca_path, TESTDATADIR "/../../examples/"));
+	char *out = dump(c);
+	struct diags d2 = { 0 };
+	struct config *again = config_load_buffer(out, strlen(out), TESTDATADIR "/../../examples/x.yaml", &d2);
+	ck_assert_ptr_nonnull(again);
+	char *out2 = dump(again);
+	ck_assert_str_eq(out2, out);
+	free(out);
+	free(out2);
+	config_free(again);
+	config_free(c);
+	diags_free(&d);
+	diags_free(&d2);
+}
+END_TEST
+
 /* DOCKER_TLS_VERIFY and DOCKER_CERT_PATH fill in TLS only together with a
  * DOCKER_HOST that fills in an absent docker.host, as the docker CLI does. */
 START_TEST(test_docker_tls_env)
@@ -854,6 +884,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_url_redacted);
 	tcase_add_test(tc, test_docker_hosts_parsed);
 	tcase_add_test(tc, test_docker_tls_env);
+	tcase_add_test(tc, test_example_two_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }
