@@ -53,3 +53,13 @@ dist_exampletls_DATA = examples/two-hosts-tls/README.md examples/two-hosts-tls/c
 	examples/two-hosts-tls/cert.pem examples/two-hosts-tls/key.pem
 dist_doc_DATA += doc/hosts.md doc/scaling.md
 EXTRA_DIST += bench/README.md
+
+# What the lease reads from the default host is outside input: fuzzed.
+EXTRA_DIST += tests/fuzz/fuzz_lease.c tests/fuzz/corpus/lease
+if FUZZING
+check_PROGRAMS += tests/fuzz/fuzz_lease
+tests_fuzz_fuzz_lease_SOURCES = tests/fuzz/fuzz_lease.c
+tests_fuzz_fuzz_lease_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_lease_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_lease_LDADD = $(ACE_LIBS)
+endif

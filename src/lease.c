@@ -180,8 +180,10 @@ void lease_seen_parse(const struct docker_list *l, const char *lock_name, struct
 		out->lock = true;
 		sbuf_printf(out->lock_id, sizeof out->lock_id, "%s", c->id);
 		sbuf_printf(out->holder, sizeof out->holder, "%s", holder ? holder : "");
-		/* Docker's own creation time when the label is missing. */
-		out->since_ms = since && parse_int(since, 0, INT64_MAX, &v) ? v : c->created * 1000;
+		/* Docker's own creation time when the label is missing (a
+		 * number from outside: kept in range before scaling it). */
+		int64_t created = c->created > 0 && c->created < INT64_MAX / 1000 ? c->created * 1000 : 0;
+		out->since_ms = since && parse_int(since, 0, INT64_MAX, &v) ? v : created;
 	}
 	size_t cap = 0;
 	for (size_t i = 0; i < l->n; i++) {
