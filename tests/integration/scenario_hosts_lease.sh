@@ -22,7 +22,7 @@ config() {
 version: 1
 instance: $it_id
 docker:
-  lease_ttl: 3s
+  lease_ttl: 6s   # short for the test, with room for a loaded machine
 engine:
   image: ace-test/engine:latest
   name_prefix: $it_id
@@ -77,7 +77,7 @@ check "phase 1: an engine removed behind their backs is re-created" induce
 it_log "freezing A (SIGSTOP): alive, but no longer renewing"
 t1=$(now)
 kill -STOP "$pid_a"
-check "B takes over once A's lease expired" wait_for 30 grep -q 'msg="lease held: this daemon acts on the fleet" step=takeover' "$log_b"
+check "B takes over once A's lease expired" wait_for 40 grep -q 'msg="lease held: this daemon acts on the fleet" step=takeover' "$log_b"
 check "phase 2: B re-creates" induce
 kill -CONT "$pid_a"
 check "A, thawed, steps down at once" wait_for 20 grep -q 'msg="lease lost: stepping down at once"' "$it_daemon_log"
