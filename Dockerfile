@@ -14,7 +14,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev make autoconf automake pkg-config \
-      libyaml-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev check \
+      libyaml-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev check \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 # Out of tree, from a fresh autoreconf: whatever a developer's checkout holds
@@ -31,7 +31,7 @@ FROM ${BASE_IMAGE}
 # Runtime libraries only; curl for the HEALTHCHECK.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libyaml-0-2 libcurl4 libcjson1 libmicrohttpd12 ca-certificates curl \
+      libyaml-0-2 libcurl4 libcjson1 libmicrohttpd12 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY --from=build /out/usr/bin/ace-orchestrator /usr/bin/ace-orchestrator
 COPY --from=build /out/usr/share/ace-orchestrator /usr/share/ace-orchestrator

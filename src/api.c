@@ -203,6 +203,7 @@ static enum route route_of(struct MHD_Connection *c, const char *url, const char
 		{ "/plan", R_PLAN }, { "/events/stream_started", R_STARTED },
 		{ "/events/stream_ended", R_ENDED }, { "/streams", R_STREAMS },
 		{ "/orchestrator/status", R_ORCH_STATUS }, { "/provision/acestream", R_PROVISION },
+		{ "/events", R_HISTORY }, { "/", R_DASHBOARD },
 	};
 	*name = NULL;
 	size_t len = strlen(url);
@@ -261,6 +262,11 @@ static enum MHD_Result serve_get(struct api *a, struct MHD_Connection *c, enum r
 {
 	if (r == R_HEALTHZ)
 		return MHD_queue_response(c, MHD_HTTP_OK, a->healthz);
+	/* Neither needs a snapshot: the page loads before the first pass. */
+	if (r == R_DASHBOARD)
+		return api_serve_dashboard(a, c);
+	if (r == R_HISTORY)
+		return api_serve_history(a, c);
 	struct snapshot *s = snapshot_get(a->st);
 	enum MHD_Result ret;
 	if (r == R_READYZ) {
@@ -525,6 +531,8 @@ static void api_free(struct api *a)
 	api_provision_free(a);
 	if (a->healthz)
 		MHD_destroy_response(a->healthz);
+	if (a->dashboard)
+		MHD_destroy_response(a->dashboard);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->pmu);
 	free(a);
@@ -549,7 +557,9 @@ struct api *api_start_opts(const char *listen, struct snapshot_store *st,
 	struct api *a = xcalloc(1, sizeof *a);
 	a->st = st;
 	a->streams = o.streams;
+	a->history = o.history;
 	a->healthz = api_make_response(xstrdup("{\"status\":\"ok\"}"), API_JSON_TYPE);
+	a->dashboard = api_dashboard_response();
 	if (hooks)
 		a->hooks = *hooks;
 	pthread_mutex_init(&a->mu, NULL);

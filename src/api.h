@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "history.h"
 #include "snapshot.h"
 #include "streams.h"
 
@@ -35,6 +36,7 @@ struct api_opts {
 	int per_ip_limit;         /* concurrent connections per address; 0 = none */
 	unsigned conn_limit;      /* all connections; 0 = API_CONN_LIMIT */
 	long deadline_ms;         /* whole-request deadline; 0 = API_DEADLINE_MS */
+	struct history *history;  /* GET /events; NULL: an empty history */
 };
 
 #define API_CONN_LIMIT 512

@@ -29,6 +29,8 @@ enum route {
 	R_PLAN,
 	R_STREAMS,     /* GET /streams (no filter: cached) */
 	R_ORCH_STATUS, /* GET /orchestrator/status */
+	R_HISTORY,     /* GET /events (the recent history) */
+	R_DASHBOARD,   /* GET / */
 	R_STARTED,
 	R_ENDED,
 	R_PROVISION,
@@ -46,6 +48,7 @@ struct api {
 	struct MHD_Daemon *d;
 	struct snapshot_store *st;
 	struct streams *streams; /* may be NULL */
+	struct history *history; /* may be NULL */
 	struct api_hooks hooks;
 	int port;
 	struct api_guard *guard;
@@ -58,6 +61,7 @@ struct api {
 	struct MHD_Response *cache[R_COUNT];
 	uint64_t cache_metrics_key; /* the API counters cache[R_METRICS] shows */
 	struct MHD_Response *healthz; /* constant: built once */
+	struct MHD_Response *dashboard; /* constant: the embedded page */
 	/* Provision waits; pmu nests inside mu. */
 	pthread_mutex_t pmu;
 	struct api_req *pending;
@@ -110,6 +114,11 @@ const struct streams_view *api_cache_sync(struct api *a, struct snapshot *s);
 
 /* api_events.c */
 enum MHD_Result api_serve_event(struct api *a, struct MHD_Connection *c, struct api_req *q);
+
+/* api_dash.c */
+struct MHD_Response *api_dashboard_response(void);
+enum MHD_Result api_serve_dashboard(struct api *a, struct MHD_Connection *c);
+enum MHD_Result api_serve_history(struct api *a, struct MHD_Connection *c);
 
 /* api_provision.c */
 enum MHD_Result api_serve_provision(struct api *a, struct MHD_Connection *c, struct api_req *q);

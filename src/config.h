@@ -89,6 +89,9 @@ struct docker_host_decl {
 	 * because the file did not say: messages name the variable. */
 	bool from_env;
 };
+/* "https://host:port/<redacted>": what dumps, messages and logs show of a
+ * webhook URL, whose path, query or userinfo is usually its secret. */
+const char *config_url_redacted(const char *url, char *buf, size_t len);
 
 struct vpn_decl {
 	char *name;

@@ -46,9 +46,6 @@ void conv_kvs(const struct conv *cv, const char *key, struct kv **out, size_t *n
 
 /* The notify[] list of the top-level mapping cv into cv->c. */
 void config_notify(const struct conv *cv);
-/* "https://host:port/<redacted>": what dumps and messages show of a webhook
- * URL, whose path, query or userinfo is usually its secret. */
-const char *config_url_redacted(const char *url, char *buf, size_t len);
 
 /* ---- config_docker.c: docker, docker_hosts, vpns[].docker ---- */
 

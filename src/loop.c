@@ -18,11 +18,14 @@
 #include "ctrl.h"
 #include "docker.h"
 #include "evloop.h"
+#include "history.h"
+#include "history_view.h"
 #include "hosts.h"
 #include "log.h"
 #include "loop.h"
 #include "loop_events.h"
 #include "loop_lease.h"
+#include "notify.h"
 #include "probe.h"
 #include "publish.h"
 #include "reconcile.h"
@@ -163,6 +166,11 @@ struct loop {
 	struct ev_handler streams_wake; /* an engine turned busy/idle, or a provision */
 	atomic_int provisions;    /* POST /provision/acestream since the last wake */
 
+	/* Recent history (GET /events, the dashboard) and the webhooks fed
+	 * from it. */
+	struct history hist;
+	struct history_view hview;
+	struct notifier *notify;
 	/* service: systemd notifications (sd_notify) and the watchdog ping. */
 	struct service svc;
 	struct ev_timer watchdog;
@@ -221,6 +229,18 @@ static void publish(struct loop *l)
 	m.reloads_failed = l->reloads_failed;
 	m.last_reload_success_ms = l->last_reload_success_ms;
 	m.docker_requests = docker_requests_total();
+	/* Whatever changed in the VPNs since the last publication is history
+	 * (and maybe a webhook) before it is shown. */
+	if (l->have_view && !l->failed)
+		history_view_diff(&l->hview, &l->hist, cfg_of(l), &l->view, now_wall_ms());
+	struct notify_stats ns;
+	notify_get_stats(l->notify, &ns);
+	m.notify_sent = ns.sent;
+	m.notify_failed_attempts = ns.failed_attempts;
+	m.notify_dropped_full = ns.dropped_full;
+	m.notify_dropped_gave_up = ns.dropped_gave_up;
+	m.notify_queued = ns.queued;
+	m.events_total = l->hist.last_seq;
 	struct publish_view v = {
 		.cfg = cfg_of(l),
 		.config_path = l->config_path,
@@ -242,6 +262,12 @@ static void publish(struct loop *l)
 	struct snapshot *s = publish_build(&v);
 	service_status(&l->svc, s); /* service: systemd STATUS= line */
 	snapshot_publish(&l->store, s);
+}
+
+/* A webhook was delivered, failed or dropped: /metrics shows it. */
+static void notify_changed(void *ud)
+{
+	publish(ud);
 }
 
 /* ---- passes ---- */
@@ -406,9 +432,19 @@ static void take_memory(struct loop *l, struct memory *next)
 static void probe_round(struct loop *l, bool only_unprobed);
 static void ctrl_poll(struct loop *l);
 
-/* Which hosts answered, kept apart from the view (see struct loop). */
+/* Which hosts answered, kept apart from the view (see struct loop); with
+ * several, each one going away or coming back is history of its own. */
 static void hosts_keep(struct loop *l, const struct observed *o)
 {
+	for (size_t i = 0; o->n_hosts > 1 && i < o->n_hosts; i++) {
+		const struct host_obs *h = &o->hosts[i], *was = observed_host(&l->hosts, h->name);
+		if (!was || was->ok == h->ok)
+			continue;
+		struct hist_new hn = { .kind = h->ok ? HIST_DOCKER_UP : HIST_DOCKER_DOWN,
+				       .object = h->name, .error = h->error };
+		history_add(&l->hist, &hn, now_wall_ms(), "docker host %s (%s) %s", h->name, h->address,
+			    h->ok ? "reachable again" : "unreachable: its VPNs are unavailable");
+	}
 	observed_free(&l->hosts);
 	l->hosts.n_hosts = o->n_hosts;
 	l->hosts.hosts = xcalloc(o->n_hosts ? o->n_hosts : 1, sizeof *l->hosts.hosts);
@@ -418,6 +454,36 @@ static void hosts_keep(struct loop *l, const struct observed *o)
 		l->hosts.hosts[i].name = xstrdup(h->name);
 		l->hosts.hosts[i].address = xstrdup(h->address ? h->address : "");
 		l->hosts.hosts[i].error = h->error ? xstrdup(h->error) : NULL;
+	}
+}
+
+/* Each applied action with its result (and Docker's error) as history. */
+static void history_actions(struct loop *l, const struct pass_result *res)
+{
+	for (size_t i = 0; res->results && i < res->plan.n; i++) {
+		const struct action *a = &res->plan.v[i];
+		const struct apply_result *r = &res->results[i];
+		struct hist_new hn = { .object = a->name, .vpn = a->vpn };
+		const char *what = action_kind_str(a->kind);
+		const char *why = a->reason ? a->reason : "";
+		switch (r->result) {
+		case RESULT_OK:
+			hn.kind = HIST_ACTION_OK;
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s: done (%s)", what, a->name, why);
+			break;
+		case RESULT_FAILED:
+			hn.kind = HIST_ACTION_FAILED;
+			hn.error = r->error;
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s failed: %s (%s)", what, a->name,
+				    r->error, why);
+			break;
+		default:
+			hn.kind = HIST_ACTION_SKIPPED;
+			/* error says why when it was the lease, not a prerequisite. */
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s held back: %s (%s)", what, a->name,
+				    r->error[0] ? r->error : "its prerequisite failed", why);
+			break;
+		}
 	}
 }
 
@@ -438,8 +504,11 @@ static void pass_done(void *arg, bool ran)
 		memset(&res->obs, 0, sizeof res->obs);
 		l->have_view = true;
 		l->view_ms = res->at_ms;
-		if (l->failed)
+		if (l->failed) {
 			log_info("docker observed again; serving a fresh view");
+			struct hist_new hn = { .kind = HIST_DOCKER_UP, .object = cfg_of(l)->docker_host };
+			history_add(&l->hist, &hn, now_wall_ms(), "docker reachable again");
+		}
 		l->failed = false;
 		free(l->docker_error);
 		l->docker_error = NULL;
@@ -456,6 +525,10 @@ static void pass_done(void *arg, bool ran)
 				 "observed_at_ms", LOG_INT(l->view_ms),
 				 "grace_ms", LOG_INT(cfg_of(l)->api.stale_grace_ms));
 		if (!l->failed) {
+			struct hist_new hn = { .kind = HIST_DOCKER_DOWN, .object = cfg_of(l)->docker_host,
+					       .error = res->obs.docker_error };
+			history_add(&l->hist, &hn, now_wall_ms(), "docker unreachable%s",
+				    l->have_view ? "; serving the last good view" : "");
 			/* An overdue pass that now failed was stale since it
 			 * became overdue. */
 			int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
@@ -468,6 +541,10 @@ static void pass_done(void *arg, bool ran)
 	}
 	take_memory(l, &res->mem);
 	sync_streams(l);
+	/* The VPN states the pass acted on come before its actions. */
+	if (l->have_view && !l->failed)
+		history_view_diff(&l->hview, &l->hist, cfg_of(l), &l->view, now_wall_ms());
+	history_actions(l, res);
 	if (l->have_plan)
 		plan_free(&l->plan);
 	l->plan = res->plan;
@@ -879,7 +956,8 @@ static void api_ensure(struct loop *l)
 	free(l->api_listen);
 	l->api_listen = NULL;
 	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, hook_provision, l };
-	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit };
+	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit,
+				 .history = &l->hist };
 	char err[256];
 	l->api = api_start_opts(want, &l->store, &hooks, &opts, err, sizeof err);
 	if (!l->api) {
@@ -964,6 +1042,11 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 		free(l->last_reload_error);
 		l->last_reload_error = first ? first : xstrdup("invalid config");
 		l->reloads_failed++;
+		struct hist_new hn = { .kind = HIST_CONFIG_REJECTED, .object = l->config_path,
+				       .error = l->last_reload_error };
+		history_add(&l->hist, &hn, now_wall_ms(),
+			    "config rejected (%zu error%s); the last valid config stays in force",
+			    nerr, nerr == 1 ? "" : "s");
 		return;
 	}
 	free(first);
@@ -980,6 +1063,10 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 	l->last_reload_error = NULL;
 	l->reloads_ok++;
 	l->last_reload_success_ms = now_wall_ms();
+	notify_configure(l->notify, c);
+	struct hist_new hn = { .kind = HIST_CONFIG_RELOADED, .object = l->config_path };
+	history_add(&l->hist, &hn, now_wall_ms(), "config reloaded (hash of the new config in force: "
+		    "see GET /config)");
 	ctrl_reset(l);
 	loop_events_sync(l->events, cfg_of(l));
 	loop_lease_config(l->lease, cfg_of(l));
@@ -997,8 +1084,14 @@ static void reload(struct loop *l, bool force)
 		watch_forget(l->watch);
 	int rc = watch_read_if_changed(l->watch, &buf, &len);
 	if (rc < 0) {
+		const char *why = strerror(errno);
 		log_error("config file unreadable; keeping the config in force",
-			  "file", l->config_path, "error", strerror(errno));
+			  "file", l->config_path, "error", why);
+		struct hist_new hn = { .kind = HIST_CONFIG_REJECTED, .object = l->config_path,
+				       .error = why };
+		history_add(&l->hist, &hn, now_wall_ms(),
+			    "config file unreadable; the last valid config stays in force");
+		publish(l);
 		return;
 	}
 	if (rc == 0)
@@ -1116,6 +1209,10 @@ static void setup(struct loop *l)
 	evloop_add(l->ev, &l->streams_wake, EPOLLIN);
 	l->cm = cmulti_new(l->ev);
 	l->probe = probe_new(l->cm, probe_done, l);
+	history_init(&l->hist, HISTORY_CAP, now_wall_ms());
+	l->notify = notify_new(l->ev, l->cm, notify_changed, l);
+	notify_configure(l->notify, cfg_of(l));
+	history_set_listener(&l->hist, notify_offer, l->notify);
 	ev_timer_init(l->ev, &l->debounce, on_debounce, l);
 	ev_timer_init(l->ev, &l->pass_timer, on_pass_timer, l);
 	ev_timer_init(l->ev, &l->tick, on_tick, l);
@@ -1153,9 +1250,12 @@ static void teardown(struct loop *l)
 	if (passes_done)
 		reconciler_free(l->r);
 	probe_free(l->probe);
+	notify_free(l->notify);
 	loop_events_free(l->events);
 	observed_free(&l->hosts);
 	cmulti_free(l->cm);
+	history_view_free(&l->hview);
+	history_destroy(&l->hist);
 	snapshot_store_destroy(&l->store);
 	streams_destroy(&l->streams);
 	for (size_t i = 0; i < l->n_ov; i++)

@@ -223,6 +223,24 @@ static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 	family(b, "orch_docker_requests_total", "counter",
 	       "Requests sent to the Docker Engine API (every call, events streams included).");
 	mb_printf(b, "orch_docker_requests_total %" PRIu64 "\n", m->docker_requests);
+	family(b, "orch_events_total", "counter",
+	       "Entries recorded in the recent history (GET /events).");
+	mb_printf(b, "orch_events_total %" PRIu64 "\n", m->events_total);
+	family(b, "orch_notify_sent_total", "counter", "Webhook messages delivered (2xx).");
+	mb_printf(b, "orch_notify_sent_total %" PRIu64 "\n", m->notify_sent);
+	family(b, "orch_notify_failed_attempts_total", "counter",
+	       "Webhook attempts that failed (error or non-2xx answer); each is retried with "
+	       "back-off unless it was dropped.");
+	mb_printf(b, "orch_notify_failed_attempts_total %" PRIu64 "\n", m->notify_failed_attempts);
+	family(b, "orch_notify_dropped_total", "counter",
+	       "Webhook messages never delivered: queue_full (the oldest made room), gave_up "
+	       "(out of attempts, or refused with a 4xx).");
+	mb_printf(b, "orch_notify_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",
+		  m->notify_dropped_full);
+	mb_printf(b, "orch_notify_dropped_total{reason=\"gave_up\"} %" PRIu64 "\n",
+		  m->notify_dropped_gave_up);
+	family(b, "orch_notify_queued", "gauge", "Webhook messages waiting to be delivered.");
+	mb_printf(b, "orch_notify_queued %" PRIu64 "\n", m->notify_queued);
 }
 
 /* Families that exist whether or not a registry is attached, so that

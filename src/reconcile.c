@@ -284,7 +284,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 			 "failed", LOG_INT(st.failed), "held_back", LOG_INT(st.skipped),
 			 "target", LOG_INT(out->plan.target));
 		out->failed = (unsigned)st.failed;
-		free(res);
+		out->results = res;
 	}
 	if (in->apply)
 		count_pass(r, t0);
@@ -308,5 +308,6 @@ void pass_result_free(struct pass_result *res)
 		ctrl_state_clear(&res->ctrl[i]);
 	free(res->ctrl);
 	plan_free(&res->plan);
+	free(res->results);
 	memset(res, 0, sizeof *res);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apply.h"
 #include <stdatomic.h>
 
 #include "config.h"
@@ -80,6 +81,9 @@ struct pass_result {
 	struct observed obs;      /* what was observed (a copy) */
 	struct memory mem;   /* the memory after the pass (a copy) */
 	struct plan plan;
+	/* Per plan.v[i], what applying it gave (NULL when nothing was
+	 * applied): the loop's history shows each action with its error. */
+	struct apply_result *results;
 	int n;                    /* actions planned; -1 when Docker failed */
 	unsigned failed;          /* actions that failed */
 	unsigned n_inspects;      /* engine inspects this pass made */

@@ -93,6 +93,10 @@ struct snap_metrics {
 	uint64_t reloads_failed;
 	uint64_t docker_requests; /* every Docker API request made */
 	int64_t last_reload_success_ms; /* wall clock */
+	/* Webhooks (notify.h's notify_stats) and the history. */
+	uint64_t notify_sent, notify_failed_attempts, notify_dropped_full, notify_dropped_gave_up;
+	uint64_t notify_queued;
+	uint64_t events_total; /* history entries recorded (GET /events' last_seq) */
 };
 
 struct snapshot {
