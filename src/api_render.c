@@ -78,6 +78,9 @@ static cJSON *engine_obj(const struct snapshot *s, const struct streams_view *v,
 	cJSON_AddStringToObject(o, "container_id", e->id ? e->id : "");
 	cJSON_AddStringToObject(o, "host", e->host ? e->host : "");
 	cJSON_AddNumberToObject(o, "port", e->port);
+	/* The Docker host it runs on (issue 11), not to be confused with
+	 * "host", the address clients reach it at. */
+	cJSON_AddStringToObject(o, "docker_host", e->docker_host ? e->docker_host : "default");
 	/* "" (no-VPN mode) is null: there is no VPN container to name. */
 	api_add_str_or_null(o, "vpn_container", e->vpn && *e->vpn ? e->vpn : NULL);
 	cJSON_AddBoolToObject(o, "forwarded", e->forwarded);
@@ -141,6 +144,8 @@ static cJSON *vpn_obj(const struct snap_vpn *v)
 	cJSON_AddStringToObject(o, "name", v->name ? v->name : "");
 	/* The VPN's name is its Docker container name (SPEC §3). */
 	cJSON_AddStringToObject(o, "container_name", v->name ? v->name : "");
+	cJSON_AddStringToObject(o, "docker_host", v->docker_host ? v->docker_host : "default");
+	cJSON_AddBoolToObject(o, "docker_host_reachable", !v->docker_host_down);
 	api_add_str_or_null(o, "container_id",
 			v->container_id && *v->container_id ? v->container_id : NULL);
 	cJSON_AddStringToObject(o, "health", v->health ? v->health : "none");
@@ -160,6 +165,35 @@ static cJSON *vpn_obj(const struct snap_vpn *v)
 	cJSON_AddNumberToObject(o, "restarts", v->restarts);
 	cJSON_AddBoolToObject(o, "running", v->running);
 	api_add_str_or_null(o, "api_error", v->api_error);
+	return o;
+}
+
+/* Every Docker host of the fleet and whether it answered (issue 11). */
+static cJSON *hosts_arr(const struct snapshot *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const struct snap_host *h = &s->hosts[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", h->name ? h->name : "");
+		cJSON_AddStringToObject(o, "host", h->address ? h->address : "");
+		cJSON_AddBoolToObject(o, "reachable", h->ok);
+		api_add_str_or_null(o, "error", h->ok ? NULL : h->error);
+		cJSON_AddNumberToObject(o, "vpns", h->vpns);
+		cJSON_AddNumberToObject(o, "engines", h->engines);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *lease_obj(const struct snapshot *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "role", s->lease.role ? s->lease.role : "unknown");
+	api_add_str_or_null(o, "holder", s->lease.holder);
+	api_add_str_or_null(o, "self", s->lease.self);
+	api_add_str_or_null(o, "why", s->lease.why);
+	api_add_time_or_null(o, "since", s->lease.since_ms);
 	return o;
 }
 
@@ -183,6 +217,10 @@ cJSON *api_render_vpn_status(const struct snapshot *s)
 	cJSON *a = cJSON_AddArrayToObject(o, "vpns");
 	for (size_t i = 0; i < s->n_vpns; i++)
 		cJSON_AddItemToArray(a, vpn_obj(&s->vpns[i]));
+	cJSON_AddItemToObject(o, "docker_hosts", hosts_arr(s));
+	/* `status` says whether this daemon is the one acting. */
+	if (s->lease.present)
+		cJSON_AddItemToObject(o, "lease", lease_obj(s));
 	add_stale(o, s);
 	return o;
 }
@@ -213,13 +251,33 @@ cJSON *api_render_readyz(const struct snapshot *s, bool *ready)
 		reason = "no observation yet";
 	else if (!s->config_loaded)
 		reason = "config not loaded";
+	else if (s->standby)
+		reason = owned = xasprintf("standby: %s", s->lease.why ? s->lease.why : "another daemon "
+					   "holds the lease");
 	else if (!s->docker_ok)
 		reason = owned = xasprintf("docker unreachable%s%s", s->docker_error ? ": " : "",
 					   s->docker_error ? s->docker_error : "");
 	*ready = reason == NULL;
-	cJSON_AddStringToObject(o, "status", *ready ? "ok" : "not ready");
+	cJSON_AddStringToObject(o, "status", *ready ? "ok" : s && s->standby ? "standby" : "not ready");
 	if (reason)
 		cJSON_AddStringToObject(o, "reason", reason);
+	/* Ready with a host down: the others serve; say which and why (a TLS
+	 * error names the certificate problem). */
+	cJSON *warn = NULL;
+	for (size_t i = 0; s && !s->standby && i < s->n_hosts; i++) {
+		if (s->hosts[i].ok)
+			continue;
+		if (!warn)
+			warn = cJSON_AddArrayToObject(o, "warnings");
+		char *w = xasprintf("docker host %s (%s) unreachable: %s", s->hosts[i].name,
+				    s->hosts[i].address, s->hosts[i].error ? s->hosts[i].error : "no answer");
+		cJSON_AddItemToArray(warn, cJSON_CreateString(w));
+		free(w);
+	}
+	if (s && s->n_hosts)
+		cJSON_AddItemToObject(o, "docker_hosts", hosts_arr(s));
+	if (s && s->lease.present)
+		cJSON_AddItemToObject(o, "lease", lease_obj(s));
 	if (s)
 		add_stale(o, s);
 	free(owned);

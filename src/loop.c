@@ -20,8 +20,11 @@
 #include "evloop.h"
 #include "history.h"
 #include "history_view.h"
+#include "hosts.h"
 #include "log.h"
 #include "loop.h"
+#include "loop_events.h"
+#include "loop_lease.h"
 #include "notify.h"
 #include "probe.h"
 #include "publish.h"
@@ -34,9 +37,6 @@
 #define DEBOUNCE_MS 200       /* in-place writes may come in several steps */
 #define COALESCE_MS 50        /* Docker events arrive in bursts */
 #define VERIFY_MS 1000        /* re-check soon after a pass that acted */
-#define EVENTS_RETRY_MIN_MS 1000
-#define EVENTS_RETRY_MAX_MS 30000
-#define EVENTS_HEALTHY_MS 30000 /* a stream up this long resets its back-off */
 #define OVERDUE_MS 15000      /* a pass running this long: the view is stale */
 #define STOP_WAIT_MS 600      /* SIGTERM: how long remote calls get to give up */
 #define CTRL_THREADS 2
@@ -86,6 +86,7 @@ struct pass_job {
 	size_t n_live;
 	struct ctrl_state *ctrl; /* per cfg vpn */
 	int demand;
+	bool apply;    /* the lease allowed acting when it was sent */
 	uint64_t seq;  /* events seen before the job was sent */
 	struct pass_result res;
 };
@@ -103,7 +104,7 @@ struct loop {
 	struct evloop *ev;
 	struct ev_handler sig;
 	struct ev_handler inotify;
-	struct ev_timer debounce, pass_timer, tick, probe_tick, events_retry;
+	struct ev_timer debounce, pass_timer, tick, probe_tick;
 	struct cmulti *cm;
 	struct probe *probe;
 	int cancel_fd;  /* eventfd written once at stop: remote calls give up */
@@ -147,11 +148,14 @@ struct loop {
 	struct ctrl_slot *ctrl;
 	size_t n_ctrl;
 
-	/* Docker events. */
-	struct docker *events_docker;
-	struct docker_events *events;
-	int64_t events_backoff_ms;
-	int64_t events_up_since;  /* mono ms */
+	/* Docker events, one stream per host (loop_events.c). */
+	struct loop_events *events;
+	/* Which Docker hosts answered the latest pass (even one that reached
+	 * none: the view keeps its last good observation, these say why). */
+	struct observed hosts;
+	/* One daemon per fleet (loop_lease.c): passes act only while it holds
+	 * the lease, and none run while another daemon does. */
+	struct loop_lease *lease;
 
 	/* HTTP API and stream events. */
 	struct snapshot_store store;
@@ -250,6 +254,10 @@ static void publish(struct loop *l)
 		.docker_error = why ? why : l->docker_error,
 		.now_ms = now_wall_ms(),
 		.metrics = m,
+		.hosts = l->hosts.hosts,
+		.n_hosts = l->hosts.n_hosts,
+		.lease = loop_lease_report(l->lease),
+		.lease_self = loop_lease_self(l->lease),
 	};
 	struct snapshot *s = publish_build(&v);
 	service_status(&l->svc, s); /* service: systemd STATUS= line */
@@ -318,7 +326,9 @@ static void pass_work(void *arg)
 		.n_live = j->n_live,
 		.ctrl = j->ctrl,
 		.demand = j->demand,
-		.apply = true,
+		.apply = j->apply,
+		.act_until = loop_lease_act_until(j->l->lease),
+		.created_by = loop_lease_self(j->l->lease),
 	};
 	reconciler_pass(j->l->r, &in, &j->res);
 }
@@ -422,6 +432,31 @@ static void take_memory(struct loop *l, struct memory *next)
 static void probe_round(struct loop *l, bool only_unprobed);
 static void ctrl_poll(struct loop *l);
 
+/* Which hosts answered, kept apart from the view (see struct loop); with
+ * several, each one going away or coming back is history of its own. */
+static void hosts_keep(struct loop *l, const struct observed *o)
+{
+	for (size_t i = 0; o->n_hosts > 1 && i < o->n_hosts; i++) {
+		const struct host_obs *h = &o->hosts[i], *was = observed_host(&l->hosts, h->name);
+		if (!was || was->ok == h->ok)
+			continue;
+		struct hist_new hn = { .kind = h->ok ? HIST_DOCKER_UP : HIST_DOCKER_DOWN,
+				       .object = h->name, .error = h->error };
+		history_add(&l->hist, &hn, now_wall_ms(), "docker host %s (%s) %s", h->name, h->address,
+			    h->ok ? "reachable again" : "unreachable: its VPNs are unavailable");
+	}
+	observed_free(&l->hosts);
+	l->hosts.n_hosts = o->n_hosts;
+	l->hosts.hosts = xcalloc(o->n_hosts ? o->n_hosts : 1, sizeof *l->hosts.hosts);
+	for (size_t i = 0; i < o->n_hosts; i++) {
+		const struct host_obs *h = &o->hosts[i];
+		l->hosts.hosts[i] = *h;
+		l->hosts.hosts[i].name = xstrdup(h->name);
+		l->hosts.hosts[i].address = xstrdup(h->address ? h->address : "");
+		l->hosts.hosts[i].error = h->error ? xstrdup(h->error) : NULL;
+	}
+}
+
 /* Each applied action with its result (and Docker's error) as history. */
 static void history_actions(struct loop *l, const struct pass_result *res)
 {
@@ -444,8 +479,9 @@ static void history_actions(struct loop *l, const struct pass_result *res)
 			break;
 		default:
 			hn.kind = HIST_ACTION_SKIPPED;
-			history_add(&l->hist, &hn, now_wall_ms(),
-				    "%s %s held back: its prerequisite failed (%s)", what, a->name, why);
+			/* error says why when it was the lease, not a prerequisite. */
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s held back: %s (%s)", what, a->name,
+				    r->error[0] ? r->error : "its prerequisite failed", why);
 			break;
 		}
 	}
@@ -461,6 +497,7 @@ static void pass_done(void *arg, bool ran)
 		return;
 	}
 	struct pass_result *res = &j->res;
+	hosts_keep(l, &res->obs);
 	if (res->n >= 0) {
 		observed_free(&l->view);
 		l->view = res->obs;
@@ -555,6 +592,8 @@ static void pass_submit(struct loop *l)
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;
 	j->demand = l->demand;
+	/* Not yet (or no longer) the holder: observe and plan, act on nothing. */
+	j->apply = loop_lease_may_act(l->lease, now_wall_ms());
 	j->seq = l->seq;
 	l->in_flight = true;
 	l->pass_started_mono = now_mono_ms();
@@ -570,6 +609,10 @@ static void on_pass_timer(struct ev_timer *t)
 		l->pass_wanted = true;
 		return;
 	}
+	/* Another daemon holds the lease: this one neither acts nor reads
+	 * Docker (it would only double the load); it waits for the lease. */
+	if (loop_lease_report(l->lease)->role == LEASE_STANDBY)
+		return;
 	pass_submit(l);
 }
 
@@ -627,7 +670,9 @@ static void ctrl_poll(struct loop *l)
 	for (size_t i = 0; i < l->n_ctrl && l->have_view; i++) {
 		struct ctrl_slot *s = &l->ctrl[i];
 		const struct vpn_obs *v = observed_vpn(&l->view, cfg->vpns[i].name);
-		if (s->in_flight || !v || !v->running)
+		/* A VPN whose Docker host does not answer keeps its last view
+		 * and the reason that says so. */
+		if (s->in_flight || !v || !v->running || v->host_down)
 			continue;
 		if (ctrl_matches(&s->st, v) && now < s->next_ms)
 			continue;
@@ -656,11 +701,16 @@ static void ctrl_reset(struct loop *l)
 
 /* ---- Docker events ---- */
 
-static const struct vpn_decl *vpn_of_event(const struct loop *l, const struct docker_event *ev)
+/* The declared VPN an event is about: by name on its own host, or by the
+ * container ID last seen for it. */
+static const struct vpn_decl *vpn_of_event(const struct loop *l, const char *host,
+					   const struct docker_event *ev)
 {
 	const struct config *cfg = cfg_of(l);
 	for (size_t i = 0; i < cfg->n_vpns; i++) {
-		if (str_eq(cfg->vpns[i].name, ev->name))
+		const struct docker_host_decl *h = config_vpn_docker(cfg, &cfg->vpns[i]);
+		bool here = !h || str_eq(h->name, host);
+		if (here && str_eq(cfg->vpns[i].name, ev->name))
 			return &cfg->vpns[i];
 		const struct vpn_obs *v = l->have_view ? observed_vpn(&l->view, cfg->vpns[i].name) : NULL;
 		if (v && v->id && ev->id && str_eq(v->id, ev->id))
@@ -669,12 +719,13 @@ static const struct vpn_decl *vpn_of_event(const struct loop *l, const struct do
 	return NULL;
 }
 
-static void on_docker_event(const struct docker_event *ev, void *ud)
+static void on_docker_event(const char *host, const struct docker_event *ev, void *ud)
 {
 	struct loop *l = ud;
-	log_debug("docker event", "action", ev->action, "container", ev->name, "health", ev->health);
+	log_debug("docker event", "docker_host", host, "action", ev->action, "container", ev->name,
+		  "health", ev->health);
 	l->seq++;
-	const struct vpn_decl *vpn = vpn_of_event(l, ev);
+	const struct vpn_decl *vpn = vpn_of_event(l, host, ev);
 	bool patched = false;
 	if (vpn) {
 		if (str_eq(ev->action, "health_status") && ev->health) {
@@ -704,72 +755,31 @@ static void on_docker_event(const struct docker_event *ev, void *ud)
 	pass_soon(l, COALESCE_MS);
 }
 
-static void events_schedule_retry(struct loop *l, const char *error)
+/* A host's stream ended: something may have happened there meanwhile. */
+static void on_events_ended(const char *host, const char *why, void *ud)
 {
-	int64_t up = l->events_up_since ? now_mono_ms() - l->events_up_since : 0;
-	/* Only a stream that stayed up a while proves the peer healthy; one
-	 * that a 403 or a proxy closes at once keeps backing off. */
-	if (up >= EVENTS_HEALTHY_MS || !l->events_backoff_ms)
-		l->events_backoff_ms = EVENTS_RETRY_MIN_MS;
-	else
-		l->events_backoff_ms = l->events_backoff_ms * 2 > EVENTS_RETRY_MAX_MS
-					       ? EVENTS_RETRY_MAX_MS : l->events_backoff_ms * 2;
-	l->events_up_since = 0;
-	log_warn("docker events stream unavailable; retrying", "host", cfg_of(l)->docker_host,
-		 "error", error, "retry_in_ms", LOG_INT(l->events_backoff_ms));
-	ev_timer_arm(&l->events_retry, l->events_backoff_ms, 0);
+	struct loop *l = ud;
+	(void)host;
+	(void)why;
+	if (l->stop)
+		return;
+	l->inspect_all_next = true;
+	pass_soon(l, 0);
 }
 
-static void on_events_ended(const struct docker_err *why, void *ud)
+/* The lease changed hands (or could not be checked): act, stand by, or
+ * say why not. */
+static void on_lease_changed(void *ud)
 {
 	struct loop *l = ud;
 	if (l->stop)
 		return;
-	/* Something may have happened while it was down: look at everything. */
-	l->inspect_all_next = true;
-	pass_soon(l, 0);
-	events_schedule_retry(l, why->msg);
-}
-
-static void events_open(struct loop *l)
-{
-	struct docker_err err = { 0 };
-	if (!l->events_docker) {
-		l->events_docker = docker_new(cfg_of(l)->docker_host, &err);
-		if (l->events_docker) {
-			docker_set_cancel_fd(l->events_docker, l->cancel_fd);
-			/* Negotiation is one quick call; it must not hold the loop
-			 * for long when Docker is slow. */
-			docker_set_timeouts(l->events_docker, 1000, 2000);
-		}
+	if (loop_lease_report(l->lease)->role == LEASE_HOLDER) {
+		/* Whatever the other daemon did meanwhile: look at everything. */
+		l->inspect_all_next = true;
+		pass_soon(l, 0);
 	}
-	int rc = -1;
-	if (l->events_docker && !l->events) {
-		struct docker_events_cbs cbs = { on_docker_event, on_events_ended, l };
-		l->events = docker_events_open(l->events_docker, 0, &cbs, l->cm, &err);
-		rc = l->events ? 0 : -1;
-	} else if (l->events) {
-		rc = docker_events_reconnect(l->events, &err);
-	}
-	if (rc == 0) {
-		l->events_up_since = now_mono_ms();
-		return;
-	}
-	events_schedule_retry(l, err.msg);
-}
-
-static void on_events_retry(struct ev_timer *t)
-{
-	events_open(t->ud);
-}
-
-static void events_close(struct loop *l)
-{
-	docker_events_close(l->events);
-	l->events = NULL;
-	docker_free(l->events_docker);
-	l->events_docker = NULL;
-	ev_timer_arm(&l->events_retry, -1, 0);
+	publish(l);
 }
 
 /* ---- probes ---- */
@@ -999,6 +1009,23 @@ static char *log_diags(const struct diags *d, const char *file)
 	return first;
 }
 
+/* Whether two configs reach different Docker hosts (or the same ones
+ * differently): then everything is inspected again. */
+static bool hosts_differ(const struct config *a, const struct config *b)
+{
+	if (a->n_docker_hosts != b->n_docker_hosts)
+		return true;
+	bool differ = false;
+	for (size_t i = 0; i < a->n_docker_hosts && !differ; i++) {
+		struct docker_host_decl ha = hosts_decl(a, i), hb = hosts_decl(b, i);
+		char *ka = hosts_client_key(&ha), *kb = hosts_client_key(&hb);
+		differ = !str_eq(ka, kb) || !str_eq(ha.name, hb.name);
+		free(ka);
+		free(kb);
+	}
+	return differ;
+}
+
 /* Parses buf as the new config. Valid: swapped in. Invalid: every diagnostic
  * logged with file:line:col and the old config stays: a bad edit never stops
  * an engine. */
@@ -1026,7 +1053,7 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 	log_info("config reloaded", "file", l->config_path, "instance", c->instance,
 		 "vpns", LOG_INT(c->n_vpns), "min", LOG_INT(c->replicas.min),
 		 "max", LOG_INT(c->replicas.max));
-	bool new_host = !str_eq(c->docker_host, cfg_of(l)->docker_host);
+	bool new_hosts = hosts_differ(c, cfg_of(l));
 	struct cfgref *r = xcalloc(1, sizeof *r);
 	r->c = c;
 	r->refs = 1;
@@ -1041,11 +1068,10 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 	history_add(&l->hist, &hn, now_wall_ms(), "config reloaded (hash of the new config in force: "
 		    "see GET /config)");
 	ctrl_reset(l);
-	if (new_host) {
-		events_close(l);
-		events_open(l);
+	loop_events_sync(l->events, cfg_of(l));
+	loop_lease_config(l->lease, cfg_of(l));
+	if (new_hosts)
 		l->inspect_all_next = true;
-	}
 	config_in_force(l);
 }
 
@@ -1191,7 +1217,6 @@ static void setup(struct loop *l)
 	ev_timer_init(l->ev, &l->pass_timer, on_pass_timer, l);
 	ev_timer_init(l->ev, &l->tick, on_tick, l);
 	ev_timer_init(l->ev, &l->probe_tick, on_probe_tick, l);
-	ev_timer_init(l->ev, &l->events_retry, on_events_retry, l);
 	service_init(&l->svc); /* service: reads WATCHDOG_USEC */
 	ev_timer_init(l->ev, &l->watchdog, on_watchdog, l);
 	int64_t wd = service_watchdog_interval_ms(&l->svc);
@@ -1203,6 +1228,10 @@ static void setup(struct loop *l)
 	l->passes = bgpool_new(l->ev, 1);
 	l->io = bgpool_new(l->ev, CTRL_THREADS);
 	ctrl_reset(l);
+	struct loop_events_cbs ecbs = { on_docker_event, on_events_ended, l };
+	l->events = loop_events_new(l->ev, l->cm, l->io, l->cancel_fd, &ecbs);
+	struct loop_lease_cbs lcbs = { on_lease_changed, l };
+	l->lease = loop_lease_new(l->ev, &lcbs);
 }
 
 static void teardown(struct loop *l)
@@ -1215,12 +1244,15 @@ static void teardown(struct loop *l)
 	api_stop(l->api);
 	free(l->api_listen);
 	bool passes_done = bgpool_stop(l->passes, STOP_WAIT_MS);
+	/* No pass acts any more: the next daemon may take over at once. */
+	loop_lease_stop(l->lease, STOP_WAIT_MS);
 	bool io_done = bgpool_stop(l->io, 100);
 	if (passes_done)
 		reconciler_free(l->r);
 	probe_free(l->probe);
 	notify_free(l->notify);
-	events_close(l);
+	loop_events_free(l->events);
+	observed_free(&l->hosts);
 	cmulti_free(l->cm);
 	history_view_free(&l->hview);
 	history_destroy(&l->hist);
@@ -1246,7 +1278,6 @@ static void teardown(struct loop *l)
 	ev_timer_close(l->ev, &l->pass_timer);
 	ev_timer_close(l->ev, &l->tick);
 	ev_timer_close(l->ev, &l->probe_tick);
-	ev_timer_close(l->ev, &l->events_retry);
 	ev_timer_close(l->ev, &l->watchdog);
 	service_destroy(&l->svc);
 	close(l->sig.fd);
@@ -1272,8 +1303,10 @@ int loop_run(const char *config_path, struct config *cfg)
 	setup(&l);
 
 	log_info("daemon started", "config", config_path, "instance", cfg->instance,
-		 "docker", cfg->docker_host, "vpns", LOG_INT(cfg->n_vpns));
-	events_open(&l);
+		 "docker", cfg->docker_host, "docker_hosts", LOG_INT(cfg->n_docker_hosts),
+		 "vpns", LOG_INT(cfg->n_vpns));
+	loop_events_sync(l.events, cfg);
+	loop_lease_config(l.lease, cfg);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
 	service_ready(&l.svc); /* service: the API listens, the config is in force */

@@ -14,6 +14,10 @@
  * Every family has # HELP and # TYPE, label values are escaped (\\, \", \n).
  * Families (see bench/README.md and the README for their meaning):
  *   orch_docker_up, orch_config_loaded                        gauges
+ *   orch_docker_host_up{docker_host} 1 = answered the latest pass
+ *   orch_lease_holder  1 = this daemon holds the fleet's lease and acts
+ *   With several Docker hosts the per-VPN families below also carry
+ *   docker_host (one host keeps the series it always had).
  *   orch_vpn_health_status{vpn} 1 = available (SPEC §5 rule 1)
  *   orch_vpn_forwarded_port{vpn} 0 = none
  *   orch_vpn_restarts_total{vpn}                              counter

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "lease.h"
 #include "observe.h"
 #include "plan.h"
 #include "snapshot.h"
@@ -26,6 +27,13 @@ struct publish_view {
 	const char *docker_error;      /* why, when stale */
 	int64_t now_ms;                /* wall clock */
 	struct snap_metrics metrics;
+	/* Which Docker hosts answered the latest pass (NULL/0: unknown). */
+	const struct host_obs *hosts;
+	size_t n_hosts;
+	/* The lease's last round (NULL: no lease, e.g. tests) and this
+	 * daemon's holder id. A standby daemon shows no fleet of its own. */
+	const struct lease_report *lease;
+	const char *lease_self;
 };
 
 struct snapshot *publish_build(const struct publish_view *v);

@@ -121,7 +121,40 @@ static size_t print_engines_of(FILE *out, const cJSON *engines, const char *vpn)
 	return n;
 }
 
-static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
+/* The lease and, when the fleet spans several, the Docker hosts (issue
+ * 11), from /vpn/status. Returns whether hosts were listed (then each VPN
+ * and hidden engine names its own). */
+static bool print_hosts(FILE *out, const cJSON *vpn)
+{
+	const cJSON *lease = cJSON_GetObjectItemCaseSensitive(vpn, "lease");
+	if (cJSON_IsObject(lease)) {
+		const char *role = jstr(lease, "role", "unknown");
+		fprintf(out, "lease: %s", strcmp(role, "holder") == 0 ? "held by this daemon (acting)"
+			: strcmp(role, "standby") == 0 ? "STANDBY: another daemon acts" : "unknown (not acting)");
+		const char *why = jstr(lease, "why", NULL);
+		if (why && strcmp(role, "holder") != 0)
+			fprintf(out, "\n  %s", why);
+		fputc('\n', out);
+	}
+	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(vpn, "docker_hosts");
+	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) < 2)
+		return false;
+	fputs("docker hosts:\n", out);
+	const cJSON *h;
+	cJSON_ArrayForEach(h, hosts) {
+		bool up = jbool(h, "reachable");
+		long long nv = jint(h, "vpns", 0, 0, STATUS_COUNT_MAX);
+		long long ne = jint(h, "engines", 0, 0, STATUS_COUNT_MAX);
+		fprintf(out, "  %-12s %s  %s, %lld vpn%s, %lld engine%s\n", jstr(h, "name", "?"),
+			jstr(h, "host", "?"), up ? "reachable" : "UNREACHABLE", nv, nv == 1 ? "" : "s",
+			ne, ne == 1 ? "" : "s");
+		if (!up)
+			fprintf(out, "    %s\n", jstr(h, "error", "no answer"));
+	}
+	return true;
+}
+
+static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines, bool hosts)
 {
 	char fwd[16] = "none";
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(v, "forwarded_port"))) {
@@ -132,7 +165,12 @@ static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
 			sbuf_printf(fwd, sizeof fwd, "%lld", fp);
 	}
 	const char *name = jstr(v, "name", "?");
-	fprintf(out, "VPN %s  [%s]\n", name, jstr(v, "port_range", "-"));
+	fprintf(out, "VPN %s  [%s]", name, jstr(v, "port_range", "-"));
+	if (hosts)
+		fprintf(out, "  on docker host %s%s", jstr(v, "docker_host", "default"),
+			cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "docker_host_reachable"))
+				? " (UNREACHABLE)" : "");
+	fputc('\n', out);
 	fprintf(out, "  health %s, %s, forwarded port %s, public IP %s\n",
 		jstr(v, "health", "none"), jbool(v, "connected") ? "connected" : "NOT connected",
 		fwd, jstr(v, "public_ip", "unknown"));
@@ -154,6 +192,7 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 {
 	const char *mode = jstr(vpn, "mode", "none");
 	fprintf(out, "mode: %s\n", mode);
+	bool hosts = print_hosts(out, vpn);
 	if (cfg) {
 		fprintf(out, "config: %s (hash %s, loaded %s)\n", jstr(cfg, "source", "?"),
 			jstr(cfg, "hash", "-"), jstr(cfg, "last_reload", "never"));
@@ -170,7 +209,7 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 		*(jbool(e, "visible") ? &visible : &hidden) += 1;
 	fprintf(out, "engines: %zu serving, %zu hidden\n\n", visible, hidden);
 	cJSON_ArrayForEach(v, vpns)
-		print_vpn(out, v, engines);
+		print_vpn(out, v, engines, hosts);
 	if (cJSON_GetArraySize(vpns) == 0) {
 		fputs("engines (no VPN):\n", out);
 		if (!print_engines_of(out, engines, ""))
@@ -182,9 +221,11 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 			if (jbool(e, "visible"))
 				continue;
 			const char *ev = jstr(e, "vpn_container", "");
-			fprintf(out, "    %-24s %s%s%s: %s\n", jstr(e, "container_name", "?"),
-				*ev ? "on " : "", ev, *ev ? "" : "no VPN",
-				jstr(e, "hidden_reason", "hidden"));
+			fprintf(out, "    %-24s %s%s%s", jstr(e, "container_name", "?"),
+				*ev ? "on " : "", ev, *ev ? "" : "no VPN");
+			if (hosts)
+				fprintf(out, " (docker host %s)", jstr(e, "docker_host", "default"));
+			fprintf(out, ": %s\n", jstr(e, "hidden_reason", "hidden"));
 		}
 	}
 }

@@ -348,4 +348,5 @@ void validate_config(struct config *c, const char *basedir, struct diags *d)
 			  c->replicas.min_free, c->replicas.max);
 	}
 	validate_secrets(c, basedir, d);
+	config_docker_validate(c, basedir, d);
 }

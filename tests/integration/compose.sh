@@ -29,7 +29,8 @@ projects=""
 compose_down() {
 	p=$1 d=$2 f=$3
 	(cd "$d" && docker-compose -p "$p" -f "$f" -f override.yml stop orchestrator) >/dev/null 2>&1
-	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$p")
+	# The lease too (issue 11): a daemon killed here leaves it.
+	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$p"; docker ps -aq --filter "label=acestream.lease=$p")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
 	(cd "$d" && docker-compose -p "$p" -f "$f" -f override.yml down -v --remove-orphans) >/dev/null 2>&1
 }
@@ -194,6 +195,7 @@ run_variant() {
 	eq "$1: no container of the project left" \
 		"$(docker ps -aq --filter "label=com.docker.compose.project=$proj" | grep -c .)" 0
 	eq "$1: no engine left" "$(docker ps -aq --filter "label=acestream.orchestrator=$proj" | grep -c .)" 0
+	eq "$1: no lease left (released on stop)" "$(docker ps -aq --filter "label=acestream.lease=$proj" | grep -c .)" 0
 	eq "$1: no network left" "$(docker network ls -q --filter "name=${proj}_" | grep -c .)" 0
 	eq "$1: no volume left" "$(docker volume ls -q --filter "label=com.docker.compose.project=$proj" | grep -c .)" 0
 	it_log "$1: torn down in $(( $(date +%s) - t0 ))s"

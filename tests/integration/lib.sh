@@ -41,7 +41,9 @@ it_init() {
 it_cleanup() {
 	rc=$?
 	for p in $it_pids; do kill -9 "$p" 2>/dev/null; done
-	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id")
+	# The lease's containers too: a daemon killed here (kill -9) leaves them.
+	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id"
+	      docker ps -aq --filter "label=acestream.lease=$it_id")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
 	# Private Docker daemons (dockerd2.sh) go too, with their containers.
 	type d2_cleanup_all >/dev/null 2>&1 && d2_cleanup_all

@@ -16,7 +16,8 @@ box=$it_id-systemd
 ship_cleanup() {
 	rc=$?
 	docker rm -f "$box" >/dev/null 2>&1
-	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id")
+	# The lease too (issue 11): a daemon killed here leaves it.
+	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.lease=$it_id")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
 	docker network rm "$net" >/dev/null 2>&1
 	(exit $rc); it_cleanup

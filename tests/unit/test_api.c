@@ -36,19 +36,19 @@ static char *to_str(cJSON *j)
 	"\"last_stream_usage\":" usage
 #define ENGINE0 \
 	"{\"container_name\":\"acestream-19000\",\"container_id\":\"" FIXTURE_ID0 "\"," \
-	"\"host\":\"gluetun1\",\"port\":19000,\"vpn_container\":\"gluetun1\",\"forwarded\":true," \
+	"\"host\":\"gluetun1\",\"port\":19000,\"docker_host\":\"default\",\"vpn_container\":\"gluetun1\",\"forwarded\":true," \
 	"\"p2p_port\":45678,\"https_port\":45000,\"health\":\"healthy\",\"streams\":[\"st-0\"]," \
 	"\"stream_count\":1,\"health_status\":\"healthy\"," \
 	ENGINE_TAIL("2026-11-22T04:09:00Z", "\"2026-11-22T04:08:55Z\"")
 #define ENGINE1 \
 	"{\"container_name\":\"acestream-19001\",\"container_id\":\"" FIXTURE_ID1 "\"," \
-	"\"host\":\"gluetun1\",\"port\":19001,\"vpn_container\":\"gluetun1\",\"forwarded\":false," \
+	"\"host\":\"gluetun1\",\"port\":19001,\"docker_host\":\"default\",\"vpn_container\":\"gluetun1\",\"forwarded\":false," \
 	"\"p2p_port\":50001,\"https_port\":45001,\"health\":\"healthy\",\"streams\":[]," \
 	"\"stream_count\":0,\"health_status\":\"healthy\"," \
 	ENGINE_TAIL("2026-11-22T03:09:00Z", "null")
 #define ENGINE2 \
 	"{\"container_name\":\"acestream-19500\",\"container_id\":\"" FIXTURE_ID2 "\"," \
-	"\"host\":\"gluetun2\",\"port\":19500,\"vpn_container\":\"gluetun2\",\"forwarded\":false," \
+	"\"host\":\"gluetun2\",\"port\":19500,\"docker_host\":\"default\",\"vpn_container\":\"gluetun2\",\"forwarded\":false," \
 	"\"p2p_port\":50000,\"https_port\":45000,\"health\":\"unknown\",\"streams\":[]," \
 	"\"stream_count\":0,\"health_status\":\"unknown\"," \
 	ENGINE_TAIL("2026-11-22T04:09:00Z", "null")
@@ -62,17 +62,17 @@ static char *to_str(cJSON *j)
 #define VPN_JSON \
 	"{\"mode\":\"redundant\",\"enabled\":true,\"connected\":true,\"health\":\"healthy\"," \
 	"\"forwarded_port\":45678,\"vpns\":[" \
-	"{\"name\":\"gluetun1\",\"container_name\":\"gluetun1\",\"container_id\":\"1111\"," \
+	"{\"name\":\"gluetun1\",\"container_name\":\"gluetun1\",\"docker_host\":\"default\",\"docker_host_reachable\":true,\"container_id\":\"1111\"," \
 	"\"health\":\"healthy\",\"connected\":true,\"forwarded_port\":45678," \
 	"\"public_ip\":\"203.0.113.7\",\"engines\":2,\"port_range\":\"19000-19499\"," \
 	"\"last_check\":\"2026-11-22T04:09:00Z\",\"unhealthy_since\":null,\"restarts\":0," \
 	"\"running\":true,\"api_error\":null}," \
-	"{\"name\":\"gluetun2\",\"container_name\":\"gluetun2\",\"container_id\":\"2222\"," \
+	"{\"name\":\"gluetun2\",\"container_name\":\"gluetun2\",\"docker_host\":\"default\",\"docker_host_reachable\":true,\"container_id\":\"2222\"," \
 	"\"health\":\"unhealthy\",\"connected\":false,\"forwarded_port\":null," \
 	"\"public_ip\":null,\"engines\":1,\"port_range\":\"19500-19999\"," \
 	"\"last_check\":\"2026-11-22T04:09:00Z\",\"unhealthy_since\":\"2026-11-22T04:08:00Z\"," \
 	"\"restarts\":2,\"running\":true,\"api_error\":\"connection refused\"}]," \
-	"\"stale\":false,\"observed_at\":null}"
+	"\"docker_hosts\":[],\"stale\":false,\"observed_at\":null}"
 
 #define CONFIG_JSON \
 	"{\"config\":{\"version\":1,\"instance\":\"default\"},\"hash\":\"0123456789abcdef\"," \
@@ -208,7 +208,7 @@ START_TEST(render_vpn_status_none)
 	char *got = to_str(api_render_vpn_status(s));
 	ck_assert_str_eq(got, "{\"mode\":\"none\",\"enabled\":false,\"connected\":false,"
 			      "\"health\":\"none\",\"forwarded_port\":null,\"vpns\":[],"
-			      "\"stale\":false,\"observed_at\":null}");
+			      "\"docker_hosts\":[],\"stale\":false,\"observed_at\":null}");
 	free(got);
 	snapshot_free(s);
 }
