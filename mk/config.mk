@@ -3,7 +3,7 @@
 libace_a_SOURCES += \
 	src/range.c \
 	src/diag.c src/diag.h \
-	src/config.c src/config_conv.c src/config_preset.c src/config_notify.c src/config_dump.c src/config_priv.h \
+	src/config.c src/config_conv.c src/config_preset.c src/config_notify.c src/config_docker.c src/config_dump.c src/config_priv.h \
 	src/validate.c \
 	src/yamltree.c src/yamltree.h \
 	src/import_env.c src/import_env_parse.c src/import_env.h

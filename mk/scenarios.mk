@@ -12,7 +12,11 @@ SCENARIOS = \
 	tests/integration/scenario_foreign.sh \
 	tests/integration/scenario_api.sh \
 	tests/integration/scenario_novpn.sh \
+	tests/integration/scenario_gluetun_releases.sh \
+	tests/integration/scenario_gluetun_restart.sh \
 	tests/integration/scenario_dockerd_restart.sh \
-	tests/integration/scenario_apply_vpn_restart.sh
+	tests/integration/scenario_apply_vpn_restart.sh \
+	tests/integration/scenario_slow_docker.sh \
+	tests/integration/scenario_vpn_flaps.sh
 TESTS += $(SCENARIOS)
 EXTRA_DIST += $(SCENARIOS) tests/integration/lib.sh tests/integration/dockerd2.sh

@@ -6,6 +6,7 @@
 
 #include "apply.h"
 #include "docker.h"
+#include "hosts.h"
 #include "log.h"
 #include "util.h"
 
@@ -34,15 +35,23 @@ static void fail(struct apply_result *r, const char *what, const struct docker_e
 		sbuf_printf(r->error, sizeof r->error, "%s: %s", what, e->msg);
 }
 
-static int do_create(struct docker *d, const struct engine_spec *s, struct apply_result *r)
+static int do_create(struct docker *d, const struct engine_spec *s, const char *created_by,
+		     struct apply_result *r)
 {
-	const char **env = xcalloc(s->n_env, sizeof *env);
-	const char **labels = xcalloc(s->n_labels * 2, sizeof *labels);
+	const char **env = xcalloc(s->n_env ? s->n_env : 1, sizeof *env);
+	const char **labels = xcalloc(s->n_labels * 2 + 2, sizeof *labels);
+	size_t n_labels = s->n_labels;
 	for (size_t i = 0; i < s->n_env; i++)
 		env[i] = xasprintf("%s=%s", s->env[i].key, s->env[i].val);
 	for (size_t i = 0; i < s->n_labels; i++) {
 		labels[2 * i] = s->labels[i].key;
 		labels[2 * i + 1] = s->labels[i].val;
+	}
+	/* Not part of the spec (or its hash): a fact of this apply. */
+	if (created_by) {
+		labels[2 * n_labels] = APPLY_CREATED_BY_LABEL;
+		labels[2 * n_labels + 1] = created_by;
+		n_labels++;
 	}
 	struct docker_create_spec cs = {
 		.name = s->name,
@@ -52,7 +61,7 @@ static int do_create(struct docker *d, const struct engine_spec *s, struct apply
 		.cmd = (const char *const *)s->cmd,
 		.n_cmd = s->n_cmd,
 		.labels = labels,
-		.n_labels = s->n_labels,
+		.n_labels = n_labels,
 		.network_mode = s->network_mode,
 		.memory_bytes = s->memory_limit,
 		.stop_timeout_s = (int)((s->stop_timeout_ms + 999) / 1000),
@@ -94,14 +103,61 @@ static int do_remove(struct docker *d, const char *id, int timeout_s, struct app
 	return 0;
 }
 
-static void execute(const struct config *cfg, struct docker *d, const struct action *a,
-		    struct apply_result *r)
+/* The clients of one worker thread, one per host, made when first needed. */
+struct clients {
+	const struct apply_ctx *cx;
+	struct docker **d;
+	struct docker_err *err;
+	bool *tried;
+};
+
+static struct docker *client_for(struct clients *cl, const char *host, struct docker_err *err)
 {
+	const struct config *cfg = cl->cx->cfg;
+	size_t n = cfg->n_docker_hosts;
+	size_t i = host && n ? SIZE_MAX : 0;
+	for (size_t j = 0; host && j < n; j++)
+		if (str_eq(cfg->docker_hosts[j].name, host))
+			i = j;
+	/* Never the default host for a name it does not know: that would act
+	 * on the wrong machine. */
+	if (i == SIZE_MAX) {
+		err->http_status = 0;
+		sbuf_printf(err->msg, sizeof err->msg, "unknown docker host '%s'", host);
+		return NULL;
+	}
+	if (!cl->tried[i]) {
+		cl->tried[i] = true;
+		/* A config built by hand (tests) may name its host only through
+		 * docker_host. */
+		struct docker_host_decl h = n ? cfg->docker_hosts[i] : (struct docker_host_decl){ 0 };
+		if (!h.host && i == 0)
+			h.host = cfg->docker_host;
+		cl->d[i] = hosts_client(&h, &cl->err[i]);
+		if (cl->d[i])
+			docker_set_cancel_fd(cl->d[i], cl->cx->cancel_fd);
+	}
+	if (!cl->d[i])
+		*err = cl->err[i];
+	return cl->d[i];
+}
+
+static void execute(struct clients *cl, const struct action *a, struct apply_result *r)
+{
+	const struct config *cfg = cl->cx->cfg;
 	struct docker_err e = { 0 };
+	/* A create's host is its spec's (its VPN's); the rest act where the
+	 * container is. */
+	const char *host = a->kind == ACT_CREATE && a->spec ? a->spec->docker_host : a->host;
+	struct docker *d = client_for(cl, host, &e);
+	if (!d) {
+		fail(r, "docker", &e);
+		return;
+	}
 	r->result = RESULT_OK;
 	switch (a->kind) {
 	case ACT_CREATE:
-		if (do_create(d, a->spec, r) != 0)
+		if (do_create(d, a->spec, cl->cx->created_by, r) != 0)
 			return;
 		break;
 	case ACT_START:
@@ -115,10 +171,16 @@ static void execute(const struct config *cfg, struct docker *d, const struct act
 	case ACT_REMOVE:
 		do_remove(d, a->id, stop_timeout_s(cfg), r);
 		break;
-	case ACT_RECREATE:
-		if (do_remove(d, a->id, stop_timeout_s(cfg), r) == 0)
-			do_create(d, a->spec, r);
+	case ACT_RECREATE: {
+		/* The new one goes where its VPN is: another host when the VPN
+		 * moved there in the config. */
+		struct docker *nd = client_for(cl, a->spec->docker_host, &e);
+		if (!nd)
+			fail(r, "docker", &e);
+		else if (do_remove(d, a->id, stop_timeout_s(cfg), r) == 0)
+			do_create(nd, a->spec, cl->cx->created_by, r);
 		break;
+	}
 	case ACT_RESTART_VPN:
 		if (docker_restart(d, a->id ? a->id : a->name, VPN_STOP_TIMEOUT_S, &e) != 0)
 			fail(r, "restart vpn", &e);
@@ -126,9 +188,19 @@ static void execute(const struct config *cfg, struct docker *d, const struct act
 	}
 }
 
+/* One daemon per fleet: nothing starts once the lease is no longer sure. */
+static bool lease_allows(const struct apply_ctx *cx, struct apply_result *r)
+{
+	if (!cx->act_until || now_wall_ms() < atomic_load(cx->act_until))
+		return true;
+	r->result = RESULT_SKIPPED;
+	sbuf_printf(r->error, sizeof r->error, "not started: this daemon's lease is not confirmed "
+		    "(another daemon may act)");
+	return false;
+}
+
 struct pool {
-	const struct config *cfg;
-	int cancel_fd;
+	const struct apply_ctx *cx;
 	const struct plan *p;
 	struct apply_result *results;
 	const size_t *todo;
@@ -140,10 +212,9 @@ struct pool {
 static void *worker(void *arg)
 {
 	struct pool *pool = arg;
-	struct docker_err e = { 0 };
-	struct docker *d = docker_new(pool->cfg->docker_host, &e);
-	if (d)
-		docker_set_cancel_fd(d, pool->cancel_fd);
+	size_t nh = pool->cx->cfg->n_docker_hosts ? pool->cx->cfg->n_docker_hosts : 1;
+	struct clients cl = { pool->cx, xcalloc(nh, sizeof *cl.d), xcalloc(nh, sizeof *cl.err),
+			      xcalloc(nh, sizeof *cl.tried) };
 	for (;;) {
 		pthread_mutex_lock(&pool->mu);
 		size_t k = pool->next < pool->n_todo ? pool->todo[pool->next++] : SIZE_MAX;
@@ -151,23 +222,24 @@ static void *worker(void *arg)
 		if (k == SIZE_MAX)
 			break;
 		struct apply_result *r = &pool->results[k];
-		if (!d) {
-			fail(r, "docker", &e);
-			continue;
-		}
-		execute(pool->cfg, d, &pool->p->v[k], r);
+		if (lease_allows(pool->cx, r))
+			execute(&cl, &pool->p->v[k], r);
 	}
-	docker_free(d);
+	for (size_t i = 0; i < nh; i++)
+		docker_free(cl.d[i]);
+	free(cl.d);
+	free(cl.err);
+	free(cl.tried);
 	return NULL;
 }
 
 /* Runs the listed actions on up to APPLY_MAX_PARALLEL workers. */
-static void run_batch(const struct config *cfg, int cancel_fd, const struct plan *p,
+static void run_batch(const struct apply_ctx *cx, const struct plan *p,
 		      struct apply_result *results, const size_t *todo, size_t n)
 {
 	if (!n)
 		return;
-	struct pool pool = { cfg, cancel_fd, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct pool pool = { cx, p, results, todo, n, 0, PTHREAD_MUTEX_INITIALIZER };
 	size_t nw = n < APPLY_MAX_PARALLEL ? n : APPLY_MAX_PARALLEL;
 	pthread_t th[APPLY_MAX_PARALLEL];
 	size_t started = 0;
@@ -202,7 +274,7 @@ static void record(const struct config *cfg, const struct action *a, const struc
 	const char *target = a->name ? a->name : (a->id ? a->id : "?");
 	if (r->result == RESULT_OK) {
 		log_info("action done", "action", action_kind_str(a->kind), "container", target,
-			 "vpn", a->vpn, "reason", a->reason);
+			 "vpn", a->vpn, "host", a->host, "reason", a->reason);
 		if (mem) {
 			memory_backoff_clear(mem, key);
 			if (a->kind == ACT_RESTART_VPN)
@@ -211,8 +283,9 @@ static void record(const struct config *cfg, const struct action *a, const struc
 		return;
 	}
 	if (r->result == RESULT_SKIPPED) {
-		log_info("action held back: its replacement was not created", "action",
-			 action_kind_str(a->kind), "container", target, "vpn", a->vpn);
+		log_info(r->error[0] ? "action held back: lease not confirmed"
+				     : "action held back: its replacement was not created", "action",
+			 action_kind_str(a->kind), "container", target, "vpn", a->vpn, "host", a->host);
 		return;
 	}
 	int64_t wait = BACKOFF_MIN_MS;
@@ -225,13 +298,13 @@ static void record(const struct config *cfg, const struct action *a, const struc
 			memory_vpn_restarted(mem, cfg, a->name, now_ms);
 	}
 	log_error("action failed", "action", action_kind_str(a->kind), "container", target,
-		  "vpn", a->vpn, "error", r->error, "retry_in_ms", LOG_INT(wait));
+		  "vpn", a->vpn, "host", a->host, "error", r->error, "retry_in_ms", LOG_INT(wait));
 }
 
-void apply_run(const struct config *cfg, const struct plan *p, struct memory *mem,
-	       int64_t now_ms, int cancel_fd, struct apply_result *results,
-	       struct apply_stats *stats)
+void apply_run(const struct apply_ctx *cx, const struct plan *p, struct memory *mem,
+	       int64_t now_ms, struct apply_result *results, struct apply_stats *stats)
 {
+	const struct config *cfg = cx->cfg;
 	memset(stats, 0, sizeof *stats);
 	if (!p->n)
 		return;
@@ -252,7 +325,7 @@ void apply_run(const struct config *cfg, const struct plan *p, struct memory *me
 			}
 			todo[n++] = i;
 		}
-		run_batch(cfg, cancel_fd, p, results, todo, n);
+		run_batch(cx, p, results, todo, n);
 	}
 	free(todo);
 	for (size_t i = 0; i < p->n; i++) {

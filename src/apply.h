@@ -3,6 +3,7 @@
 #ifndef ACE_APPLY_H
 #define ACE_APPLY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,17 +32,32 @@ struct apply_stats {
 
 #define APPLY_MAX_PARALLEL 4
 
+/* The label on every container apply creates: which daemon (lease holder,
+ * lease.h) created it, so `docker events` tells two daemons apart. */
+#define APPLY_CREATED_BY_LABEL "acestream.created_by"
+
+struct apply_ctx {
+	const struct config *cfg;
+	int cancel_fd;       /* Docker calls give up once it is readable (-1: never) */
+	/* One daemon per fleet (lease.h): an action starts only while the
+	 * wall clock is before *act_until (ms); the loop lowers it to 0 when
+	 * the lease is lost. NULL: no lease (tests). */
+	const _Atomic int64_t *act_until;
+	const char *created_by; /* APPLY_CREATED_BY_LABEL's value; NULL: none */
+};
+
 /*
- * Runs every action of p against the Docker daemon at docker_host, up to
+ * Runs every action of p, each against its Docker host (action.host; the
+ * new container of a re-create on spec->docker_host), up to
  * APPLY_MAX_PARALLEL at a time within a phase (each worker has its own
- * client). results must hold p->n entries. Failures never stop the rest;
- * each one is logged with the object and the reason. When mem is given,
- * failed objects are put in back-off (doubling from 2 s up to 5 min, keyed as
- * plan.h says) and succeeded ones cleared; VPN restarts are recorded.
- * cancel_fd: Docker calls give up once it is readable (-1: never).
+ * clients). results must hold p->n entries. Failures never stop the rest;
+ * each one is logged with the object, its host and the reason. When mem is
+ * given, failed objects are put in back-off (doubling from 2 s up to 5 min,
+ * keyed as plan.h says) and succeeded ones cleared; VPN restarts are
+ * recorded. Actions not started because the lease ran out are RESULT_SKIPPED
+ * with the reason in error.
  */
-void apply_run(const struct config *cfg, const struct plan *p,
-	       struct memory *mem, int64_t now_ms, int cancel_fd,
-	       struct apply_result *results, struct apply_stats *stats);
+void apply_run(const struct apply_ctx *cx, const struct plan *p, struct memory *mem,
+	       int64_t now_ms, struct apply_result *results, struct apply_stats *stats);
 
 #endif

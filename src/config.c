@@ -65,6 +65,7 @@ void config_set_defaults(struct config *c)
 	c->health.restart_engines_on_reconnect = true;
 	c->api.listen = xstrdup("127.0.0.1:8000");
 	c->docker_resync_interval_ms = 60000;
+	config_docker_defaults(c);
 	c->health.failover_after_ms = 15000;
 	c->health.recover_after_ms = 15000;
 	c->api.stale_grace_ms = 120000;
@@ -228,7 +229,7 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 {
 	static const char *const keys[] = {
 		"name", "ports", "max_engines", "host", "api", "api_key_file", "api_username",
-		"api_password_file", "port_forwarding", NULL,
+		"api_password_file", "port_forwarding", "docker", NULL,
 	};
 	bool has_ports = false;
 	validate_keys(cv->map, cv->path, keys, cv->d);
@@ -246,6 +247,7 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 	conv_str(cv, "api_key_file", &v->api_key_file, &v->api_key_file_pos);
 	conv_str(cv, "api_username", &v->api_username, &v->api_username_pos);
 	conv_str(cv, "api_password_file", &v->api_password_file, &v->api_password_file_pos);
+	config_docker_vpn(cv, v);
 	const char *name = v->name ? v->name : "";
 	if (!v->host)
 		v->host = xstrdup(name);
@@ -269,10 +271,9 @@ static void config_vpn(struct vpn_decl *v, const struct conv *cv)
 static void config_sections(struct config *c, const struct conv *cv)
 {
 	static const char *const keys[] = {
-		"version", "instance", "docker", "engine", "replicas", "vpns", "ports",
+		"version", "instance", "docker", "docker_hosts", "engine", "replicas", "vpns", "ports",
 		"network", "health", "api", "streams", "notify", NULL,
 	};
-	static const char *const docker_keys[] = { "host", "resync_interval", NULL };
 	static const char *const replica_keys[] = { "min", "max", "min_free", NULL };
 	static const char *const health_keys[] = {
 		"vpn_check_interval", "port_check_interval", "vpn_restart_after",
@@ -295,17 +296,7 @@ static void config_sections(struct config *c, const struct conv *cv)
 				  "version: unsupported version %lld (only version 1 exists)", version);
 	}
 	conv_str(cv, "instance", &c->instance, NULL);
-	if ((m = conv_child(cv, "docker", YN_MAP))) {
-		struct conv sub = { cv->d, m, "docker", cv->c };
-		validate_keys(m, "docker", docker_keys, cv->d);
-		struct src_pos hpos = { 0, 0 };
-		conv_str(&sub, "host", &c->docker_host, &hpos);
-		if (hpos.line && !str_startswith(c->docker_host, "unix://") &&
-		    !str_startswith(c->docker_host, "tcp://") && !str_startswith(c->docker_host, "http://"))
-			diags_add(cv->d, DIAG_ERROR, hpos, "docker.host: '%s' must start with unix://, "
-				  "tcp:// or http://", c->docker_host);
-		conv_unit(&sub, "resync_interval", &c->docker_resync_interval_ms, false, duration_parse);
-	}
+	config_docker_read(cv);
 	config_engine(c, cv);
 	if ((m = conv_child(cv, "replicas", YN_MAP))) {
 		struct conv sub = { cv->d, m, "replicas", cv->c };
@@ -403,12 +394,6 @@ struct config *config_load_buffer(const char *buf, size_t len, const char *name,
 	}
 	struct conv cv = { d, root, "", c };
 	config_sections(c, &cv);
-	if (!c->docker_host) {
-		/* DOCKER_HOST only fills in for an absent docker.host: the file
-		 * is the declared truth, the environment a convenience. */
-		const char *env = getenv("DOCKER_HOST");
-		c->docker_host = xstrdup(env && *env ? env : "unix:///var/run/docker.sock");
-	}
 	basedir = config_basedir(name);
 	validate_config(c, basedir, d);
 	if (diags_errors(d) > errors_before)
@@ -458,6 +443,7 @@ void config_clear(struct config *c)
 	free(c->source);
 	free(c->instance);
 	free(c->docker_host);
+	config_docker_clear(c);
 	free(c->engine.image);
 	free(c->engine.name_prefix);
 	kvs_free(c->engine.env, c->engine.n_env);
@@ -470,6 +456,7 @@ void config_clear(struct config *c)
 	for (size_t i = 0; i < c->n_vpns; i++) {
 		struct vpn_decl *v = &c->vpns[i];
 		free(v->name);
+		free(v->docker);
 		free(v->host);
 		free(v->api);
 		free(v->api_key_file);

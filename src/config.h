@@ -64,9 +64,43 @@ struct notify_decl {
 	char *secret;              /* contents of secret_file (HMAC key); never printed */
 };
 
+/* TLS client settings of one Docker host, as Docker documents them for
+ * `dockerd --tlsverify`: the CA that signed the daemon's certificate, and
+ * this client's certificate and key. Paths as written (relative to the
+ * config file's directory) and resolved; the files are read by libcurl on
+ * every new connection, so a renewed certificate needs no restart. */
+struct docker_tls {
+	char *ca, *cert, *key;                /* as written */
+	char *ca_path, *cert_path, *key_path; /* resolved */
+	struct src_pos pos, ca_pos, cert_pos, key_pos;
+};
+
+/* One Docker Engine the fleet runs on. docker_hosts[0] is the top-level
+ * `docker:` (named "default"), the others come from `docker_hosts:`. */
+#define DOCKER_HOST_DEFAULT "default"
+struct docker_host_decl {
+	char *name;
+	struct src_pos name_pos;
+	char *host;   /* unix:///path, tcp://HOST:PORT or http://HOST:PORT */
+	struct src_pos host_pos;
+	bool tls_on;
+	struct docker_tls tls;
+	/* Filled in from DOCKER_HOST (and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)
+	 * because the file did not say: messages name the variable. */
+	bool from_env;
+};
+/* "https://host:port/<redacted>": what dumps, messages and logs show of a
+ * webhook URL, whose path, query or userinfo is usually its secret. */
+const char *config_url_redacted(const char *url, char *buf, size_t len);
+
 struct vpn_decl {
 	char *name;
 	struct src_pos name_pos;
+	/* vpns[].docker: the Docker host its container (and so its engines)
+	 * lives on; index into config.docker_hosts, 0 = the default host. */
+	char *docker; /* name as written; NULL = default */
+	struct src_pos docker_pos;
+	size_t docker_idx;
 	struct port_range ports;
 	struct src_pos ports_pos;
 	int max_engines; /* default: size of ports */
@@ -121,7 +155,15 @@ struct config {
 	char *source;  /* path the file was read from ("-" for stdin) */
 	int version;
 	char *instance; /* default "default" */
-	char *docker_host; /* default unix:///var/run/docker.sock (or DOCKER_HOST) */
+	char *docker_host; /* default unix:///var/run/docker.sock (or DOCKER_HOST);
+			      the same as docker_hosts[0].host */
+	/* Every Docker host of the fleet: [0] is the top-level `docker:`, then
+	 * `docker_hosts:` in file order. Never empty once loaded. */
+	struct docker_host_decl *docker_hosts;
+	size_t n_docker_hosts;
+	/* docker.lease_ttl: one daemon per fleet (lease.h); renewed every
+	 * third of it. Default 30s. */
+	int64_t docker_lease_ttl_ms;
 	/* docker.resync_interval: full re-inspection of every owned container
 	 * this often, whatever the events said; 0 = never. Default 60s. */
 	int64_t docker_resync_interval_ms;
@@ -183,6 +225,10 @@ void config_free(struct config *c);
 void config_set_defaults(struct config *c);
 /* The declared VPN of that name, NULL when none (or name is NULL). */
 const struct vpn_decl *config_find_vpn(const struct config *c, const char *name);
+/* The Docker host of that name ("default" is docker_hosts[0]), NULL when
+ * none; and the host a VPN lives on (never NULL for a loaded config). */
+const struct docker_host_decl *config_find_docker_host(const struct config *c, const char *name);
+const struct docker_host_decl *config_vpn_docker(const struct config *c, const struct vpn_decl *v);
 /* Frees what c owns and zeroes it, for a config that is not on the heap. */
 void config_clear(struct config *c);
 

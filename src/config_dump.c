@@ -178,14 +178,46 @@ static void dump_notify(const struct config *c, FILE *out)
 	}
 }
 
+/* A Docker host's address and TLS files (as written: the dump reads back). */
+static void dump_host(FILE *out, const char *indent, const struct docker_host_decl *h)
+{
+	char in2[16];
+	dump_kv(out, indent, "host", h->host);
+	if (!h->tls_on)
+		return;
+	fprintf(out, "%stls:\n", indent);
+	sbuf_printf(in2, sizeof in2, "%s  ", indent);
+	dump_kv(out, in2, "ca", h->tls.ca);
+	dump_kv(out, in2, "cert", h->tls.cert);
+	dump_kv(out, in2, "key", h->tls.key);
+}
+
+static void dump_docker(const struct config *c, FILE *out)
+{
+	fputs("docker:\n", out);
+	if (c->n_docker_hosts)
+		dump_host(out, "  ", &c->docker_hosts[0]);
+	else
+		dump_kv(out, "  ", "host", c->docker_host);
+	dump_dur(out, "  ", "resync_interval", c->docker_resync_interval_ms);
+	dump_dur(out, "  ", "lease_ttl", c->docker_lease_ttl_ms);
+	if (c->n_docker_hosts <= 1)
+		return;
+	fputs("docker_hosts:\n", out);
+	for (size_t i = 1; i < c->n_docker_hosts; i++) {
+		fputs("  ", out);
+		config_dump_str(out, c->docker_hosts[i].name);
+		fputs(":\n", out);
+		dump_host(out, "    ", &c->docker_hosts[i]);
+	}
+}
+
 void config_dump(const struct config *c, FILE *out)
 {
 	char buf[32];
 	fprintf(out, "version: %d\n", c->version);
 	dump_kv(out, "", "instance", c->instance);
-	fputs("docker:\n", out);
-	dump_kv(out, "  ", "host", c->docker_host);
-	dump_dur(out, "  ", "resync_interval", c->docker_resync_interval_ms);
+	dump_docker(c, out);
 	dump_engine(&c->engine, out);
 	fprintf(out, "replicas:\n  min: %d\n  max: %d\n  min_free: %d\n", c->replicas.min,
 		c->replicas.max, c->replicas.min_free);
@@ -193,6 +225,8 @@ void config_dump(const struct config *c, FILE *out)
 	for (size_t i = 0; i < c->n_vpns; i++) {
 		const struct vpn_decl *v = &c->vpns[i];
 		dump_kv(out, "  - ", "name", v->name);
+		const struct docker_host_decl *dh = config_vpn_docker(c, v);
+		dump_kv(out, "    ", "docker", dh ? dh->name : DOCKER_HOST_DEFAULT);
 		fprintf(out, "    ports: %s\n", range_fmt(v->ports, buf, sizeof buf));
 		fprintf(out, "    max_engines: %d\n", v->max_engines);
 		dump_kv(out, "    ", "host", v->host);

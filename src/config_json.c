@@ -79,6 +79,19 @@ static void add_engine(cJSON *root, const struct engine_decl *e)
 	add_dur(o, "stop_timeout", e->stop_timeout_ms);
 }
 
+/* A Docker host: its address and the paths of its TLS files (not their
+ * contents: the key is a secret, the certificates say nothing useful here). */
+static void add_host(cJSON *o, const struct docker_host_decl *h)
+{
+	add_str(o, "host", h->host);
+	if (!h->tls_on)
+		return;
+	cJSON *t = cJSON_AddObjectToObject(o, "tls");
+	add_str(t, "ca", h->tls.ca);
+	add_str(t, "cert", h->tls.cert);
+	add_str(t, "key", h->tls.key);
+}
+
 static void add_vpns(cJSON *root, const struct config *c)
 {
 	cJSON *a = cJSON_AddArrayToObject(root, "vpns");
@@ -86,6 +99,8 @@ static void add_vpns(cJSON *root, const struct config *c)
 		const struct vpn_decl *v = &c->vpns[i];
 		cJSON *o = cJSON_CreateObject();
 		add_str(o, "name", v->name);
+		const struct docker_host_decl *dh = config_vpn_docker(c, v);
+		add_str(o, "docker", dh ? dh->name : DOCKER_HOST_DEFAULT);
 		add_range(o, "ports", v->ports);
 		cJSON_AddNumberToObject(o, "max_engines", v->max_engines);
 		add_str(o, "host", v->host);
@@ -133,8 +148,15 @@ cJSON *config_to_json(const struct config *c)
 	cJSON_AddNumberToObject(root, "version", c->version);
 	add_str(root, "instance", c->instance);
 	cJSON *docker = cJSON_AddObjectToObject(root, "docker");
-	add_str(docker, "host", c->docker_host);
+	if (c->n_docker_hosts)
+		add_host(docker, &c->docker_hosts[0]);
+	else
+		add_str(docker, "host", c->docker_host);
 	add_dur(docker, "resync_interval", c->docker_resync_interval_ms);
+	add_dur(docker, "lease_ttl", c->docker_lease_ttl_ms);
+	cJSON *hosts = cJSON_AddObjectToObject(root, "docker_hosts");
+	for (size_t i = 1; i < c->n_docker_hosts; i++)
+		add_host(cJSON_AddObjectToObject(hosts, c->docker_hosts[i].name), &c->docker_hosts[i]);
 	add_engine(root, &c->engine);
 	cJSON *r = cJSON_AddObjectToObject(root, "replicas");
 	cJSON_AddNumberToObject(r, "min", c->replicas.min);

@@ -2,6 +2,7 @@
  * body format and signing secret, and how a URL is shown without its token. */
 #include "config-auto.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,28 +46,49 @@ static const char *notify_hint(const char *s, const char *const *names, size_t n
 	return hint;
 }
 
-/* Offset of the end of "scheme://[userinfo@]host[:port]" and of the host
- * part's start; 0 when url is not http(s)://HOST... */
-static size_t notify_url_authority(const char *url, size_t *host_start)
+/* A webhook URL as libcurl (which sends to it) reads it: http or https with
+ * a host. NULL otherwise; free with curl_url_cleanup. */
+static CURLU *notify_url_parse(const char *url)
 {
-	size_t scheme = str_startswith(url, "http://") ? 7 : str_startswith(url, "https://") ? 8 : 0;
-	if (!scheme)
-		return 0;
-	size_t end = scheme + strcspn(url + scheme, "/?#");
-	const char *at = memchr(url + scheme, '@', end - scheme);
-	*host_start = at ? (size_t)(at - url) + 1 : scheme;
-	return end > *host_start ? end : 0;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  (str_eq(scheme, "http") || str_eq(scheme, "https")) &&
+		  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
+	curl_free(scheme);
+	curl_free(host);
+	if (!ok) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	return u;
 }
 
 static bool notify_url_ok(const char *url)
 {
-	size_t host;
-	if (!notify_url_authority(url, &host))
-		return false;
+	/* libcurl would percent-encode what it must not send raw; a control
+	 * character or blank in a config value is a mistake to report. */
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
 		if (*p <= 0x20 || *p == 0x7f)
 			return false;
-	return true;
+	/* libcurl forgives "https:///host" (reading one to three slashes);
+	 * in a config file that is a typo to point at. */
+	const char *sep = strstr(url, "://");
+	if (sep && sep[3] == '/')
+		return false;
+	CURLU *u = notify_url_parse(url);
+	curl_url_cleanup(u);
+	return u != NULL;
+}
+
+static bool part_set(CURLU *u, CURLUPart what)
+{
+	char *v = NULL;
+	bool set = curl_url_get(u, what, &v, 0) == CURLUE_OK && v && *v &&
+		   !(what == CURLUPART_PATH && str_eq(v, "/"));
+	curl_free(v);
+	return set;
 }
 
 /* Webhook URLs carry their secret in the userinfo, path or query (Slack and
@@ -74,15 +96,24 @@ static bool notify_url_ok(const char *url)
  * is ever shown. */
 const char *config_url_redacted(const char *url, char *buf, size_t len)
 {
-	size_t host = 0, end = url ? notify_url_authority(url, &host) : 0;
-	if (!end) {
+	CURLU *u = notify_url_parse(url);
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	if (!u || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		sbuf_printf(buf, len, "<redacted>");
-		return buf;
+	} else {
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		bool rest = part_set(u, CURLUPART_USER) || part_set(u, CURLUPART_PASSWORD) ||
+			    part_set(u, CURLUPART_PATH) || part_set(u, CURLUPART_QUERY) ||
+			    part_set(u, CURLUPART_FRAGMENT);
+		sbuf_printf(buf, len, "%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
+			    rest ? "/<redacted>" : "");
 	}
-	size_t scheme = str_startswith(url, "https://") ? 8 : 7;
-	bool rest = url[end] && !(url[end] == '/' && !url[end + 1]);
-	sbuf_printf(buf, len, "%.*s%.*s%s", (int)scheme, url, (int)(end - host), url + host,
-		    rest || host != scheme ? "/<redacted>" : "");
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
 	return buf;
 }
 

@@ -46,9 +46,19 @@ void conv_kvs(const struct conv *cv, const char *key, struct kv **out, size_t *n
 
 /* The notify[] list of the top-level mapping cv into cv->c. */
 void config_notify(const struct conv *cv);
-/* "https://host:port/<redacted>": what dumps and messages show of a webhook
- * URL, whose path, query or userinfo is usually its secret. */
-const char *config_url_redacted(const char *url, char *buf, size_t len);
+
+/* ---- config_docker.c: docker, docker_hosts, vpns[].docker ---- */
+
+/* The default host entry ("default", no address yet) and lease_ttl. */
+void config_docker_defaults(struct config *c);
+/* `docker:` and `docker_hosts:` of the top-level mapping, then DOCKER_*
+ * for an absent docker.host. */
+void config_docker_read(const struct conv *root);
+void config_docker_vpn(const struct conv *cv, struct vpn_decl *v);
+/* TLS files (read, PEM, mode), VPN host names, one daemon named twice,
+ * container names that clash on one host. */
+void config_docker_validate(struct config *c, const char *basedir, struct diags *d);
+void config_docker_clear(struct config *c);
 
 /* Reports every key of map not in known (NULL-terminated) as unknown, with
  * a "did you mean" hint when exactly one known key is a likely typo. path is

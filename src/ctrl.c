@@ -55,8 +55,9 @@ void ctrl_read(const struct vpn_decl *decl, const struct vpn_obs *v,
 	int64_t t0 = now_mono_ms();
 	char *url = decl->api ? xstrdup(decl->api) : xasprintf("http://%s:8000", decl->name);
 	struct gluetun *g = gluetun_new(url, decl->api_key, timeout_ms);
-	char err[256] = "";
+	char err[512] = "";
 	enum gluetun_result r = GLUETUN_OK;
+	gluetun_set_basic_auth(g, decl->api_username, decl->api_password);
 	if (decl->port_forwarding != PF_OFF) {
 		int *ports;
 		size_t n;
@@ -64,17 +65,24 @@ void ctrl_read(const struct vpn_decl *decl, const struct vpn_obs *v,
 		if (r == GLUETUN_OK) {
 			out->fwd_ports = ports;
 			out->n_fwd_ports = n;
-			out->fwd_port = n ? ports[0] : 0;
+			out->fwd_port = ports[0];
+		} else if (r == GLUETUN_NO_PORT) {
+			/* Port 0 while Gluetun reconnects its VPN: an answer
+			 * ("no port yet"), not an error. */
+			r = GLUETUN_OK;
 		}
 	}
+	out->read = true;
+	/* The public IP is informative: its failure shows in api_error but
+	 * does not make freshly read ports stale. */
+	out->api_ok = r == GLUETUN_OK;
 	if (r == GLUETUN_OK) {
 		char *ip;
-		r = gluetun_public_ip(g, &ip, err, sizeof err);
-		if (r == GLUETUN_OK)
+		if (gluetun_public_ip(g, &ip, err, sizeof err) == GLUETUN_OK)
 			out->public_ip = ip;
+		else
+			out->api_error = xstrdup(err);
 	}
-	out->read = true;
-	out->api_ok = r == GLUETUN_OK;
 	if (!out->api_ok) {
 		out->api_error = xstrdup(err[0] ? err : gluetun_result_str(r));
 		if (prev && !out->n_fwd_ports && prev->n_fwd_ports) {
@@ -82,9 +90,9 @@ void ctrl_read(const struct vpn_decl *decl, const struct vpn_obs *v,
 			out->n_fwd_ports = prev->n_fwd_ports;
 			out->fwd_ports = dup_ports(prev->fwd_ports, prev->n_fwd_ports);
 		}
-		if (prev && !out->public_ip && prev->public_ip)
-			out->public_ip = xstrdup(prev->public_ip);
 	}
+	if (prev && !out->public_ip && prev->public_ip)
+		out->public_ip = xstrdup(prev->public_ip);
 	out->read_ms = now_ms;
 	out->took_ms = now_mono_ms() - t0;
 	gluetun_free(g);

@@ -19,7 +19,8 @@
 struct docker {
 	char *host;      /* as configured, for messages */
 	char *sock_path; /* unix socket, or NULL for tcp */
-	char *base;      /* "http://localhost" or "http://HOST:PORT" */
+	char *base;      /* "http://localhost", "http://HOST:PORT" or "https://..." */
+	char *ca, *cert, *key; /* TLS files, NULL for plain http */
 	char version[16]; /* negotiated "1.41"; "" until then */
 	long connect_ms;
 	long total_ms;
@@ -68,7 +69,14 @@ static void set_err(struct docker_err *err, long status, const char *fmt, ...)
 
 struct docker *docker_new(const char *host, struct docker_err *err)
 {
+	return docker_new_tls(host, NULL, err);
+}
+
+struct docker *docker_new_tls(const char *host, const struct docker_tls_files *tls,
+			      struct docker_err *err)
+{
 	struct docker *d = xcalloc(1, sizeof(*d));
+	const char *scheme = tls ? "https" : "http";
 	d->connect_ms = 2000;
 	d->total_ms = 10000;
 	d->cancel_fd = -1;
@@ -76,6 +84,10 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 		host = "unix:///var/run/docker.sock";
 	d->host = xstrdup(host);
 	if (str_startswith(host, "unix://")) {
+		if (tls) {
+			set_err(err, 0, "docker host %s: TLS needs a tcp:// host", host);
+			goto fail;
+		}
 		if (!host[7]) {
 			set_err(err, 0, "docker host %s: empty socket path", host);
 			goto fail;
@@ -92,8 +104,9 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 			uc = curl_url_get(u, CURLUPART_HOST, &h, 0);
 		if (uc == CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
 			port = NULL;
+		/* Docker's own defaults when no port is written (docker CLI). */
 		if (uc == CURLUE_OK && h && *h)
-			d->base = port ? xasprintf("http://%s:%s", h, port) : xasprintf("http://%s", h);
+			d->base = xasprintf("%s://%s:%s", scheme, h, port ? port : tls ? "2376" : "2375");
 		else
 			set_err(err, 0, "docker host %s: %s", host,
 				uc == CURLUE_OK ? "no address" : curl_url_strerror(uc));
@@ -106,6 +119,11 @@ struct docker *docker_new(const char *host, struct docker_err *err)
 	} else {
 		set_err(err, 0, "docker host %s: want unix:///path or tcp://host:port", host);
 		goto fail;
+	}
+	if (tls) {
+		d->ca = tls->ca ? xstrdup(tls->ca) : NULL;
+		d->cert = tls->cert ? xstrdup(tls->cert) : NULL;
+		d->key = tls->key ? xstrdup(tls->key) : NULL;
 	}
 	d->easy = curl_easy_init();
 	d->multi = curl_multi_init();
@@ -131,6 +149,9 @@ void docker_free(struct docker *d)
 	free(d->host);
 	free(d->sock_path);
 	free(d->base);
+	free(d->ca);
+	free(d->cert);
+	free(d->key);
 	free(d);
 }
 
@@ -169,7 +190,17 @@ static void setup_handle(struct docker *d, CURL *e, const char *url, char *errbu
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, d->connect_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a daemon */
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, d->ca || d->cert ? "https" : "http");
+	if (d->ca || d->cert) {
+		/* As `docker --tlsverify`: the given CA alone is trusted (not the
+		 * system store), and the daemon's certificate must name the host. */
+		curl_easy_setopt(e, CURLOPT_CAINFO, d->ca);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_SSLCERT, d->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, d->key);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
 	errbuf[0] = '\0';
 }
 
@@ -259,6 +290,11 @@ static int negotiate(struct docker *d, struct docker_err *err)
 int docker_negotiate(struct docker *d, struct docker_err *err)
 {
 	return negotiate(d, err);
+}
+
+void docker_forget_version(struct docker *d)
+{
+	d->version[0] = '\0';
 }
 
 static int request(struct docker *d, const char *method, const char *path,
@@ -513,6 +549,16 @@ int docker_remove(struct docker *d, const char *id, struct docker_err *err)
 	return container_op(d, "DELETE", id, "?force=1&v=1", "remove", op_timeout(d, 10), err);
 }
 
+int docker_rename(struct docker *d, const char *id, const char *name, struct docker_err *err)
+{
+	char *q = escape(d, name);
+	char *sfx = xasprintf("/rename?name=%s", q);
+	int rc = container_op(d, "POST", id, sfx, "rename", d->total_ms, err);
+	free(q);
+	free(sfx);
+	return rc;
+}
+
 /* ---- events stream ---------------------------------------------------- */
 
 struct docker_events {
@@ -688,8 +734,9 @@ int docker_events_reconnect(struct docker_events *ev, struct docker_err *err)
 {
 	cmulti_remove(ev->cm, ev->easy);
 	ev->running = false;
-	/* The daemon may have been upgraded while we were away. */
-	ev->d->version[0] = '\0';
+	/* A daemon upgraded while we were away is the caller's to ask about
+	 * (docker_forget_version + docker_negotiate, off the loop): asking
+	 * here would block the loop. */
 	struct docker_err e = { 0, "" };
 	if (events_start(ev, &e) < 0) {
 		ev->end = e;

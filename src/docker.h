@@ -27,9 +27,24 @@ int docker_global_init(void);
 uint64_t docker_requests_total(void);
 void docker_global_cleanup(void);
 
-/* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT").
- * Does not connect; NULL with err filled when host is malformed. */
+/* host: "unix:///path/to.sock" or "tcp://HOST:PORT" (also "http://HOST:PORT";
+ * without a port, Docker's 2375, or 2376 with TLS). Does not connect; NULL
+ * with err filled when host is malformed. */
 struct docker *docker_new(const char *host, struct docker_err *err);
+
+/* TLS client files of a tcp:// host, as `dockerd --tlsverify` documents
+ * them (PEM): the daemon's certificate must be signed by ca (and only that
+ * CA is trusted) and name the host; cert and key are this client's. */
+struct docker_tls_files {
+	const char *ca;
+	const char *cert;
+	const char *key;
+};
+/* docker_new over https with tls (NULL: plain, as docker_new). TLS on a
+ * unix socket is an error. A handshake failure comes back from each call
+ * with curl's TLS message in err.msg. */
+struct docker *docker_new_tls(const char *host, const struct docker_tls_files *tls,
+			      struct docker_err *err);
 void docker_free(struct docker *d);
 /* Defaults: connect 2000 ms, total 10000 ms. */
 void docker_set_timeouts(struct docker *d, long connect_ms, long total_ms);
@@ -41,6 +56,9 @@ const char *docker_host(const struct docker *d);
 /* GET /version; every other call negotiates lazily, once, so this is only
  * needed to probe the daemon. version receives "1.41" (the one in use). */
 int docker_negotiate(struct docker *d, struct docker_err *err);
+/* Forgets the version in use: the next call (or docker_negotiate) asks
+ * again, for a daemon that may have been upgraded meanwhile. */
+void docker_forget_version(struct docker *d);
 const char *docker_api_version(const struct docker *d); /* "" before */
 
 /* Labels, env attributes, ... as owned key/value pairs. */
@@ -155,6 +173,9 @@ int docker_stop(struct docker *d, const char *id, int timeout_s, struct docker_e
 int docker_restart(struct docker *d, const char *id, int timeout_s, struct docker_err *err);
 /* force=1&v=1: kills a running container and drops its anonymous volumes. */
 int docker_remove(struct docker *d, const char *id, struct docker_err *err);
+/* POST /containers/{id}/rename?name=NAME; a name already taken is HTTP 409,
+ * a container gone 404. Atomic on the daemon: the lease's heartbeat. */
+int docker_rename(struct docker *d, const char *id, const char *name, struct docker_err *err);
 
 /*
  * The events stream, read incrementally on the daemon's curl multi adapter
@@ -164,7 +185,8 @@ int docker_remove(struct docker *d, const char *id, struct docker_err *err);
  *     line over DOCKER_EVENT_LINE_MAX is dropped). It must not close ev.
  *   - cbs.ended runs once when the stream ends (daemon restarted, network
  *     cut, an error answer); `why` says how. Then call
- *     docker_events_reconnect() (after a back-off), which reopens it with
+ *     docker_events_reconnect() (after a back-off, and docker_negotiate
+ *     off the loop when the daemon may have changed), which reopens it with
  *     since=<time of the last event seen>, so nothing in between is lost
  *     while Docker still remembers it; events replayed by since= that were
  *     already delivered are skipped.
@@ -185,7 +207,10 @@ struct docker_events_cbs {
 	void *ud;
 };
 
-/* since_ns: replay events from this time (ns since epoch); 0 = from now. */
+/* since_ns: replay events from this time (ns since epoch); 0 = from now.
+ * Open and reconnect negotiate the API version only when d has none yet:
+ * negotiate first (docker_negotiate, off the event loop) so that they do
+ * not block. */
 struct docker_events *docker_events_open(struct docker *d, int64_t since_ns,
 					 const struct docker_events_cbs *cbs, struct cmulti *cm,
 					 struct docker_err *err);

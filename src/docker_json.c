@@ -236,7 +236,9 @@ void docker_event_free(struct docker_event *e)
 
 /* timeNano is ~1.8e18, beyond a double's 2^53: read its digits from the text
  * so that since= and duplicate skipping work to the nanosecond. An escaped
- * quote inside a string cannot produce the unescaped pattern. */
+ * quote inside a string cannot produce the unescaped pattern, but a nested
+ * object can hold any number under that key: a run of digits that does not
+ * fit in int64 is skipped, never accumulated (signed overflow is UB). */
 static int64_t exact_time_ns(const char *body, size_t len, int64_t approx)
 {
 	static const char pat[] = "\"timeNano\":";
@@ -246,12 +248,15 @@ static int64_t exact_time_ns(const char *body, size_t len, int64_t approx)
 			continue;
 		int64_t v = 0;
 		size_t j = i + pl, digits = 0;
-		while (j < len && body[j] >= '0' && body[j] <= '9' && digits < 19) {
-			v = v * 10 + (body[j++] - '0');
-			digits++;
+		bool fits = true;
+		for (; j < len && body[j] >= '0' && body[j] <= '9'; j++, digits++) {
+			int d = body[j] - '0';
+			if (v > (INT64_MAX - d) / 10)
+				fits = false;
+			else if (fits)
+				v = v * 10 + d;
 		}
-		if (digits && (j == len || body[j] < '0' || body[j] > '9') &&
-		    (v - approx < 100000 && approx - v < 100000))
+		if (digits && fits && v - approx < 100000 && approx - v < 100000)
 			return v;
 	}
 	return approx;
@@ -295,9 +300,13 @@ int docker_parse_event(const char *body, size_t len, struct docker_event *out,
 	jkv(cJSON_GetObjectItemCaseSensitive(actor, "Attributes"), &out->attrs, &out->n_attrs);
 	const char *name = docker_kv_get(out->attrs, out->n_attrs, "name");
 	out->name = xstrdup(name ? name : "");
+	/* A time that does not fit (jint clamps it to INT64_MAX) is no time at
+	 * all: kept, it would make every later event look already delivered. */
 	int64_t tn = jint(root, "timeNano", 0);
 	if (tn > 0 && tn < INT64_MAX)
 		tn = exact_time_ns(body, len, tn);
+	else
+		tn = 0;
 	if (tn <= 0) {
 		int64_t t = jint(root, "time", 0);
 		tn = t > 0 && t < INT64_MAX / 1000000000 ? t * 1000000000 : 0;

@@ -13,9 +13,9 @@
 
 struct evloop {
 	int ep;
-	/* The batch being dispatched: a callback may delete (and free) a
-	 * handler whose event is further down it (curl closes one socket while
-	 * it acts on another), so evloop_del forgets its pending events. */
+	/* The batch being dispatched: evloop_del forgets a handler's pending
+	 * events there, since one callback may remove and free another
+	 * handler of the same batch (libcurl's CURL_POLL_REMOVE in cmulti.c). */
 	struct epoll_event *batch;
 	int batch_n;
 };
@@ -64,7 +64,7 @@ int evloop_run_once(struct evloop *l, int timeout_ms)
 	l->batch_n = n;
 	for (int i = 0; i < n; i++) {
 		struct ev_handler *h = evs[i].data.ptr;
-		if (h) /* NULL: deleted by an earlier callback of this batch */
+		if (h)
 			h->cb(h, evs[i].events);
 	}
 	l->batch = NULL;

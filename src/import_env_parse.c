@@ -219,7 +219,8 @@ static void parse_line(struct cur *c)
 	struct src_pos pos = cur_pos(c);
 	const char *key = c->s + c->i;
 	size_t keylen = 0;
-	if (env_name_start(c->s[c->i]))
+	/* "export" and blanks may end the text: the text has no NUL to stop on. */
+	if (c->i < c->len && env_name_start(c->s[c->i]))
 		while (c->i < c->len && env_name_char(c->s[c->i])) {
 			c->i++;
 			keylen++;

@@ -4,6 +4,7 @@
  * reconcile passes run on a worker thread and come back as messages. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,11 +18,18 @@
 #include "ctrl.h"
 #include "docker.h"
 #include "evloop.h"
+#include "history.h"
+#include "history_view.h"
+#include "hosts.h"
 #include "log.h"
 #include "loop.h"
+#include "loop_events.h"
+#include "loop_lease.h"
+#include "notify.h"
 #include "probe.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "service.h"
 #include "streams.h"
 #include "util.h"
 #include "watch.h"
@@ -29,9 +37,6 @@
 #define DEBOUNCE_MS 200       /* in-place writes may come in several steps */
 #define COALESCE_MS 50        /* Docker events arrive in bursts */
 #define VERIFY_MS 1000        /* re-check soon after a pass that acted */
-#define EVENTS_RETRY_MIN_MS 1000
-#define EVENTS_RETRY_MAX_MS 30000
-#define EVENTS_HEALTHY_MS 30000 /* a stream up this long resets its back-off */
 #define OVERDUE_MS 15000      /* a pass running this long: the view is stale */
 #define STOP_WAIT_MS 600      /* SIGTERM: how long remote calls get to give up */
 #define CTRL_THREADS 2
@@ -81,6 +86,7 @@ struct pass_job {
 	size_t n_live;
 	struct ctrl_state *ctrl; /* per cfg vpn */
 	int demand;
+	bool apply;    /* the lease allowed acting when it was sent */
 	uint64_t seq;  /* events seen before the job was sent */
 	struct pass_result res;
 };
@@ -98,7 +104,7 @@ struct loop {
 	struct evloop *ev;
 	struct ev_handler sig;
 	struct ev_handler inotify;
-	struct ev_timer debounce, pass_timer, tick, probe_tick, events_retry;
+	struct ev_timer debounce, pass_timer, tick, probe_tick;
 	struct cmulti *cm;
 	struct probe *probe;
 	int cancel_fd;  /* eventfd written once at stop: remote calls give up */
@@ -130,6 +136,7 @@ struct loop {
 	bool have_view;
 	int64_t view_ms;
 	bool failed;              /* the latest pass could not observe Docker */
+	int64_t failed_since_ms;  /* wall clock of the first failed pass */
 	char *docker_error;
 	struct memory mem;   /* the pass's memory + the loop's probes/streams */
 	struct plan plan;
@@ -141,18 +148,32 @@ struct loop {
 	struct ctrl_slot *ctrl;
 	size_t n_ctrl;
 
-	/* Docker events. */
-	struct docker *events_docker;
-	struct docker_events *events;
-	int64_t events_backoff_ms;
-	int64_t events_up_since;  /* mono ms */
+	/* Docker events, one stream per host (loop_events.c). */
+	struct loop_events *events;
+	/* Which Docker hosts answered the latest pass (even one that reached
+	 * none: the view keeps its last good observation, these say why). */
+	struct observed hosts;
+	/* One daemon per fleet (loop_lease.c): passes act only while it holds
+	 * the lease, and none run while another daemon does. */
+	struct loop_lease *lease;
 
 	/* HTTP API and stream events. */
 	struct snapshot_store store;
 	struct api *api;
 	char *api_listen;
+	int api_per_ip;           /* the per-IP limit it runs with */
 	struct streams streams;
-	struct ev_handler streams_wake;
+	struct ev_handler streams_wake; /* an engine turned busy/idle, or a provision */
+	atomic_int provisions;    /* POST /provision/acestream since the last wake */
+
+	/* Recent history (GET /events, the dashboard) and the webhooks fed
+	 * from it. */
+	struct history hist;
+	struct history_view hview;
+	struct notifier *notify;
+	/* service: systemd notifications (sd_notify) and the watchdog ping. */
+	struct service svc;
+	struct ev_timer watchdog;
 };
 
 static const struct config *cfg_of(const struct loop *l)
@@ -176,29 +197,50 @@ static void cfg_put(struct cfgref *r)
 
 /* ---- publishing ---- */
 
-static bool view_stale(const struct loop *l, const char **why)
+/* Whether the view is the last good one rather than a fresh one, why, and
+ * since when (wall clock): api.stale_grace counts from the moment Docker
+ * was found failing or a pass became overdue, not from the observation,
+ * which a slow Docker may already have made old. */
+static bool view_stale(const struct loop *l, const char **why, int64_t *since_ms)
 {
 	if (l->failed) {
 		*why = l->docker_error;
+		*since_ms = l->failed_since_ms;
 		return true;
 	}
-	if (l->in_flight && now_mono_ms() - l->pass_started_mono > OVERDUE_MS) {
+	int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+	if (l->in_flight && late > 0) {
 		*why = "docker is slow: the current pass has been running for over 15s";
+		*since_ms = now_wall_ms() - late;
 		return true;
 	}
 	*why = NULL;
+	*since_ms = 0;
 	return false;
 }
 
 static void publish(struct loop *l)
 {
 	const char *why;
-	bool stale = view_stale(l, &why);
+	int64_t stale_since;
+	bool stale = view_stale(l, &why, &stale_since);
 	struct snap_metrics m = l->pass_metrics;
 	m.reloads_ok = l->reloads_ok;
 	m.reloads_failed = l->reloads_failed;
 	m.last_reload_success_ms = l->last_reload_success_ms;
 	m.docker_requests = docker_requests_total();
+	/* Whatever changed in the VPNs since the last publication is history
+	 * (and maybe a webhook) before it is shown. */
+	if (l->have_view && !l->failed)
+		history_view_diff(&l->hview, &l->hist, cfg_of(l), &l->view, now_wall_ms());
+	struct notify_stats ns;
+	notify_get_stats(l->notify, &ns);
+	m.notify_sent = ns.sent;
+	m.notify_failed_attempts = ns.failed_attempts;
+	m.notify_dropped_full = ns.dropped_full;
+	m.notify_dropped_gave_up = ns.dropped_gave_up;
+	m.notify_queued = ns.queued;
+	m.events_total = l->hist.last_seq;
 	struct publish_view v = {
 		.cfg = cfg_of(l),
 		.config_path = l->config_path,
@@ -208,11 +250,24 @@ static void publish(struct loop *l)
 		.plan = l->have_plan ? &l->plan : NULL,
 		.observed_ms = l->view_ms,
 		.stale = stale,
+		.stale_since_ms = stale_since,
 		.docker_error = why ? why : l->docker_error,
 		.now_ms = now_wall_ms(),
 		.metrics = m,
+		.hosts = l->hosts.hosts,
+		.n_hosts = l->hosts.n_hosts,
+		.lease = loop_lease_report(l->lease),
+		.lease_self = loop_lease_self(l->lease),
 	};
-	snapshot_publish(&l->store, publish_build(&v));
+	struct snapshot *s = publish_build(&v);
+	service_status(&l->svc, s); /* service: systemd STATUS= line */
+	snapshot_publish(&l->store, s);
+}
+
+/* A webhook was delivered, failed or dropped: /metrics shows it. */
+static void notify_changed(void *ud)
+{
+	publish(ud);
 }
 
 /* ---- passes ---- */
@@ -238,6 +293,11 @@ static void mark_dirty(struct loop *l, const char *id)
 static bool sync_streams(struct loop *l)
 {
 	bool changed = false;
+	/* Streams that never ended (streams.ttl): every pass comes by here. */
+	size_t expired = streams_expire(&l->streams, now_mono_ms());
+	if (expired)
+		log_info("streams forgotten without stream_ended (streams.ttl)", "count",
+			 LOG_INT(expired));
 	const char **ids = xcalloc(l->view.n_engines ? l->view.n_engines : 1, sizeof *ids);
 	for (size_t i = 0; i < l->view.n_engines; i++) {
 		const char *id = l->view.engines[i].id;
@@ -266,7 +326,9 @@ static void pass_work(void *arg)
 		.n_live = j->n_live,
 		.ctrl = j->ctrl,
 		.demand = j->demand,
-		.apply = true,
+		.apply = j->apply,
+		.act_until = loop_lease_act_until(j->l->lease),
+		.created_by = loop_lease_self(j->l->lease),
 	};
 	reconciler_pass(j->l->r, &in, &j->res);
 }
@@ -370,6 +432,61 @@ static void take_memory(struct loop *l, struct memory *next)
 static void probe_round(struct loop *l, bool only_unprobed);
 static void ctrl_poll(struct loop *l);
 
+/* Which hosts answered, kept apart from the view (see struct loop); with
+ * several, each one going away or coming back is history of its own. */
+static void hosts_keep(struct loop *l, const struct observed *o)
+{
+	for (size_t i = 0; o->n_hosts > 1 && i < o->n_hosts; i++) {
+		const struct host_obs *h = &o->hosts[i], *was = observed_host(&l->hosts, h->name);
+		if (!was || was->ok == h->ok)
+			continue;
+		struct hist_new hn = { .kind = h->ok ? HIST_DOCKER_UP : HIST_DOCKER_DOWN,
+				       .object = h->name, .error = h->error };
+		history_add(&l->hist, &hn, now_wall_ms(), "docker host %s (%s) %s", h->name, h->address,
+			    h->ok ? "reachable again" : "unreachable: its VPNs are unavailable");
+	}
+	observed_free(&l->hosts);
+	l->hosts.n_hosts = o->n_hosts;
+	l->hosts.hosts = xcalloc(o->n_hosts ? o->n_hosts : 1, sizeof *l->hosts.hosts);
+	for (size_t i = 0; i < o->n_hosts; i++) {
+		const struct host_obs *h = &o->hosts[i];
+		l->hosts.hosts[i] = *h;
+		l->hosts.hosts[i].name = xstrdup(h->name);
+		l->hosts.hosts[i].address = xstrdup(h->address ? h->address : "");
+		l->hosts.hosts[i].error = h->error ? xstrdup(h->error) : NULL;
+	}
+}
+
+/* Each applied action with its result (and Docker's error) as history. */
+static void history_actions(struct loop *l, const struct pass_result *res)
+{
+	for (size_t i = 0; res->results && i < res->plan.n; i++) {
+		const struct action *a = &res->plan.v[i];
+		const struct apply_result *r = &res->results[i];
+		struct hist_new hn = { .object = a->name, .vpn = a->vpn };
+		const char *what = action_kind_str(a->kind);
+		const char *why = a->reason ? a->reason : "";
+		switch (r->result) {
+		case RESULT_OK:
+			hn.kind = HIST_ACTION_OK;
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s: done (%s)", what, a->name, why);
+			break;
+		case RESULT_FAILED:
+			hn.kind = HIST_ACTION_FAILED;
+			hn.error = r->error;
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s failed: %s (%s)", what, a->name,
+				    r->error, why);
+			break;
+		default:
+			hn.kind = HIST_ACTION_SKIPPED;
+			/* error says why when it was the lease, not a prerequisite. */
+			history_add(&l->hist, &hn, now_wall_ms(), "%s %s held back: %s (%s)", what, a->name,
+				    r->error[0] ? r->error : "its prerequisite failed", why);
+			break;
+		}
+	}
+}
+
 static void pass_done(void *arg, bool ran)
 {
 	struct pass_job *j = arg;
@@ -380,14 +497,18 @@ static void pass_done(void *arg, bool ran)
 		return;
 	}
 	struct pass_result *res = &j->res;
+	hosts_keep(l, &res->obs);
 	if (res->n >= 0) {
 		observed_free(&l->view);
 		l->view = res->obs;
 		memset(&res->obs, 0, sizeof res->obs);
 		l->have_view = true;
 		l->view_ms = res->at_ms;
-		if (l->failed)
+		if (l->failed) {
 			log_info("docker observed again; serving a fresh view");
+			struct hist_new hn = { .kind = HIST_DOCKER_UP, .object = cfg_of(l)->docker_host };
+			history_add(&l->hist, &hn, now_wall_ms(), "docker reachable again");
+		}
 		l->failed = false;
 		free(l->docker_error);
 		l->docker_error = NULL;
@@ -403,6 +524,16 @@ static void pass_done(void *arg, bool ran)
 			log_warn("docker unavailable; serving the last good view",
 				 "observed_at_ms", LOG_INT(l->view_ms),
 				 "grace_ms", LOG_INT(cfg_of(l)->api.stale_grace_ms));
+		if (!l->failed) {
+			struct hist_new hn = { .kind = HIST_DOCKER_DOWN, .object = cfg_of(l)->docker_host,
+					       .error = res->obs.docker_error };
+			history_add(&l->hist, &hn, now_wall_ms(), "docker unreachable%s",
+				    l->have_view ? "; serving the last good view" : "");
+			/* An overdue pass that now failed was stale since it
+			 * became overdue. */
+			int64_t late = now_mono_ms() - l->pass_started_mono - OVERDUE_MS;
+			l->failed_since_ms = now_wall_ms() - (late > 0 ? late : 0);
+		}
 		l->failed = true;
 		free(l->docker_error);
 		l->docker_error = xstrdup(res->obs.docker_error ? res->obs.docker_error : "docker error");
@@ -410,6 +541,10 @@ static void pass_done(void *arg, bool ran)
 	}
 	take_memory(l, &res->mem);
 	sync_streams(l);
+	/* The VPN states the pass acted on come before its actions. */
+	if (l->have_view && !l->failed)
+		history_view_diff(&l->hview, &l->hist, cfg_of(l), &l->view, now_wall_ms());
+	history_actions(l, res);
 	if (l->have_plan)
 		plan_free(&l->plan);
 	l->plan = res->plan;
@@ -457,6 +592,8 @@ static void pass_submit(struct loop *l)
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;
 	j->demand = l->demand;
+	/* Not yet (or no longer) the holder: observe and plan, act on nothing. */
+	j->apply = loop_lease_may_act(l->lease, now_wall_ms());
 	j->seq = l->seq;
 	l->in_flight = true;
 	l->pass_started_mono = now_mono_ms();
@@ -472,6 +609,10 @@ static void on_pass_timer(struct ev_timer *t)
 		l->pass_wanted = true;
 		return;
 	}
+	/* Another daemon holds the lease: this one neither acts nor reads
+	 * Docker (it would only double the load); it waits for the lease. */
+	if (loop_lease_report(l->lease)->role == LEASE_STANDBY)
+		return;
 	pass_submit(l);
 }
 
@@ -529,7 +670,9 @@ static void ctrl_poll(struct loop *l)
 	for (size_t i = 0; i < l->n_ctrl && l->have_view; i++) {
 		struct ctrl_slot *s = &l->ctrl[i];
 		const struct vpn_obs *v = observed_vpn(&l->view, cfg->vpns[i].name);
-		if (s->in_flight || !v || !v->running)
+		/* A VPN whose Docker host does not answer keeps its last view
+		 * and the reason that says so. */
+		if (s->in_flight || !v || !v->running || v->host_down)
 			continue;
 		if (ctrl_matches(&s->st, v) && now < s->next_ms)
 			continue;
@@ -558,11 +701,16 @@ static void ctrl_reset(struct loop *l)
 
 /* ---- Docker events ---- */
 
-static const struct vpn_decl *vpn_of_event(const struct loop *l, const struct docker_event *ev)
+/* The declared VPN an event is about: by name on its own host, or by the
+ * container ID last seen for it. */
+static const struct vpn_decl *vpn_of_event(const struct loop *l, const char *host,
+					   const struct docker_event *ev)
 {
 	const struct config *cfg = cfg_of(l);
 	for (size_t i = 0; i < cfg->n_vpns; i++) {
-		if (str_eq(cfg->vpns[i].name, ev->name))
+		const struct docker_host_decl *h = config_vpn_docker(cfg, &cfg->vpns[i]);
+		bool here = !h || str_eq(h->name, host);
+		if (here && str_eq(cfg->vpns[i].name, ev->name))
 			return &cfg->vpns[i];
 		const struct vpn_obs *v = l->have_view ? observed_vpn(&l->view, cfg->vpns[i].name) : NULL;
 		if (v && v->id && ev->id && str_eq(v->id, ev->id))
@@ -571,12 +719,13 @@ static const struct vpn_decl *vpn_of_event(const struct loop *l, const struct do
 	return NULL;
 }
 
-static void on_docker_event(const struct docker_event *ev, void *ud)
+static void on_docker_event(const char *host, const struct docker_event *ev, void *ud)
 {
 	struct loop *l = ud;
-	log_debug("docker event", "action", ev->action, "container", ev->name, "health", ev->health);
+	log_debug("docker event", "docker_host", host, "action", ev->action, "container", ev->name,
+		  "health", ev->health);
 	l->seq++;
-	const struct vpn_decl *vpn = vpn_of_event(l, ev);
+	const struct vpn_decl *vpn = vpn_of_event(l, host, ev);
 	bool patched = false;
 	if (vpn) {
 		if (str_eq(ev->action, "health_status") && ev->health) {
@@ -606,72 +755,31 @@ static void on_docker_event(const struct docker_event *ev, void *ud)
 	pass_soon(l, COALESCE_MS);
 }
 
-static void events_schedule_retry(struct loop *l, const char *error)
+/* A host's stream ended: something may have happened there meanwhile. */
+static void on_events_ended(const char *host, const char *why, void *ud)
 {
-	int64_t up = l->events_up_since ? now_mono_ms() - l->events_up_since : 0;
-	/* Only a stream that stayed up a while proves the peer healthy; one
-	 * that a 403 or a proxy closes at once keeps backing off. */
-	if (up >= EVENTS_HEALTHY_MS || !l->events_backoff_ms)
-		l->events_backoff_ms = EVENTS_RETRY_MIN_MS;
-	else
-		l->events_backoff_ms = l->events_backoff_ms * 2 > EVENTS_RETRY_MAX_MS
-					       ? EVENTS_RETRY_MAX_MS : l->events_backoff_ms * 2;
-	l->events_up_since = 0;
-	log_warn("docker events stream unavailable; retrying", "host", cfg_of(l)->docker_host,
-		 "error", error, "retry_in_ms", LOG_INT(l->events_backoff_ms));
-	ev_timer_arm(&l->events_retry, l->events_backoff_ms, 0);
+	struct loop *l = ud;
+	(void)host;
+	(void)why;
+	if (l->stop)
+		return;
+	l->inspect_all_next = true;
+	pass_soon(l, 0);
 }
 
-static void on_events_ended(const struct docker_err *why, void *ud)
+/* The lease changed hands (or could not be checked): act, stand by, or
+ * say why not. */
+static void on_lease_changed(void *ud)
 {
 	struct loop *l = ud;
 	if (l->stop)
 		return;
-	/* Something may have happened while it was down: look at everything. */
-	l->inspect_all_next = true;
-	pass_soon(l, 0);
-	events_schedule_retry(l, why->msg);
-}
-
-static void events_open(struct loop *l)
-{
-	struct docker_err err = { 0 };
-	if (!l->events_docker) {
-		l->events_docker = docker_new(cfg_of(l)->docker_host, &err);
-		if (l->events_docker) {
-			docker_set_cancel_fd(l->events_docker, l->cancel_fd);
-			/* Negotiation is one quick call; it must not hold the loop
-			 * for long when Docker is slow. */
-			docker_set_timeouts(l->events_docker, 1000, 2000);
-		}
+	if (loop_lease_report(l->lease)->role == LEASE_HOLDER) {
+		/* Whatever the other daemon did meanwhile: look at everything. */
+		l->inspect_all_next = true;
+		pass_soon(l, 0);
 	}
-	int rc = -1;
-	if (l->events_docker && !l->events) {
-		struct docker_events_cbs cbs = { on_docker_event, on_events_ended, l };
-		l->events = docker_events_open(l->events_docker, 0, &cbs, l->cm, &err);
-		rc = l->events ? 0 : -1;
-	} else if (l->events) {
-		rc = docker_events_reconnect(l->events, &err);
-	}
-	if (rc == 0) {
-		l->events_up_since = now_mono_ms();
-		return;
-	}
-	events_schedule_retry(l, err.msg);
-}
-
-static void on_events_retry(struct ev_timer *t)
-{
-	events_open(t->ud);
-}
-
-static void events_close(struct loop *l)
-{
-	docker_events_close(l->events);
-	l->events = NULL;
-	docker_free(l->events_docker);
-	l->events_docker = NULL;
-	ev_timer_arm(&l->events_retry, -1, 0);
+	publish(l);
 }
 
 /* ---- probes ---- */
@@ -741,24 +849,63 @@ static void on_probe_tick(struct ev_timer *t)
 	probe_round(t->ud, false);
 }
 
-/* ---- stream events (from the API threads) ---- */
+/* ---- stream events and provision requests (from the API threads) ---- */
 
-static int hook_stream_started(void *ud, const char *engine_id, const char *stream_id,
+/* These run on the API's threads: they touch only the registry (its own
+ * lock), an atomic and the eventfd. */
+static int hook_stream_started(void *ud, const char *engine_id, const struct stream_rec *s,
 			       char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	streams_start(&l->streams, engine_id, stream_id);
+	switch (streams_start(&l->streams, engine_id, s, now_mono_ms(), s->started_ms)) {
+	case STREAMS_OK:
+		return 0;
+	case STREAMS_FULL_ENGINE:
+		sbuf_printf(err, errlen, "engine %s is at streams.max_per_engine", engine_id);
+		return 429;
+	case STREAMS_FULL_TOTAL:
+		sbuf_printf(err, errlen, "streams.max_total reached");
+		return 429;
+	default:
+		sbuf_printf(err, errlen, "stream not recorded");
+		return 500;
+	}
+}
+
+static int hook_stream_ended(void *ud, const char *stream_id, const char *engine_id,
+			     struct stream_rec *ended, char *err, size_t errlen)
+{
+	struct loop *l = ud;
+	if (streams_end(&l->streams, stream_id, engine_id, ended) != STREAMS_OK) {
+		sbuf_printf(err, errlen, stream_id ? "unknown stream" : "no active stream on that engine");
+		return 404;
+	}
 	return 0;
 }
 
-static int hook_stream_ended(void *ud, const char *stream_id, char *err, size_t errlen)
+/* Queued for the loop, which raises its demand (on_streams). */
+static int hook_provision(void *ud, char *err, size_t errlen)
 {
 	struct loop *l = ud;
-	if (streams_end(&l->streams, stream_id) != 0) {
-		sbuf_printf(err, errlen, "unknown stream");
-		return -1;
+	(void)err;
+	(void)errlen;
+	atomic_fetch_add(&l->provisions, 1);
+	uint64_t one = 1;
+	if (write(l->streams_wake.fd, &one, sizeof one) < 0) {
+		/* A saturated counter leaves the fd readable anyway. */
 	}
 	return 0;
+}
+
+/* Engines with a stream, as the loop's memory last saw them. */
+static int busy_engines(const struct loop *l)
+{
+	int n = 0;
+	for (size_t i = 0; i < l->view.n_engines; i++) {
+		const struct memory_engine *m = memory_engine(&l->mem, l->view.engines[i].id);
+		n += m && m->streams > 0;
+	}
+	return n;
 }
 
 static void on_streams(struct ev_handler *h, uint32_t events)
@@ -767,11 +914,29 @@ static void on_streams(struct ev_handler *h, uint32_t events)
 	uint64_t n;
 	while (read(h->fd, &n, sizeof n) > 0)
 		;
+	/* The registry wakes us only when an engine turns busy or idle; the
+	 * stream lists themselves the API reads from it directly. */
+	int busy_before = busy_engines(l);
 	bool busy_changed = sync_streams(l);
 	publish(l);
+	/* Demand stands for streams about to start: each engine that turns
+	 * busy spends one (busy + demand, the target, stays the same), so an
+	 * answered request does not keep an extra engine for DEMAND_TTL_MS. */
+	int started = busy_engines(l) - busy_before;
+	if (started > 0 && l->demand > 0)
+		l->demand = started >= l->demand ? 0 : l->demand - started;
+	/* Provision requests: one more serving engine each, within
+	 * replicas.max (the planner adds demand to busy + min_free). */
+	int asked = atomic_exchange(&l->provisions, 0);
+	if (asked > 0) {
+		int max = cfg_of(l)->replicas.max;
+		l->demand = l->demand + asked > max ? max : l->demand + asked;
+		l->demand_until_ms = now_wall_ms() + DEMAND_TTL_MS;
+		log_info("provision requested: demand raised", "demand", LOG_INT(l->demand));
+	}
 	/* Busy engines change the target (min_free); a stream moving between
 	 * two busy engines does not. */
-	if (busy_changed)
+	if (busy_changed || asked > 0)
 		pass_soon(l, COALESCE_MS);
 }
 
@@ -779,21 +944,28 @@ static void on_streams(struct ev_handler *h, uint32_t events)
  * logged and retried on the next reload, the reconciler goes on. */
 static void api_ensure(struct loop *l)
 {
-	const char *want = cfg_of(l)->api.listen;
-	if (l->api && str_eq(l->api_listen, want))
+	const struct config *c = cfg_of(l);
+	const char *want = c->api.listen;
+	struct streams_limits lim = { c->streams.max_per_engine, c->streams.max_total,
+				      c->streams.ttl_ms };
+	streams_set_limits(&l->streams, &lim);
+	if (l->api && str_eq(l->api_listen, want) && l->api_per_ip == c->api.per_ip_limit)
 		return;
 	api_stop(l->api);
 	l->api = NULL;
 	free(l->api_listen);
 	l->api_listen = NULL;
-	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, l };
+	struct api_hooks hooks = { hook_stream_started, hook_stream_ended, hook_provision, l };
+	struct api_opts opts = { .streams = &l->streams, .per_ip_limit = c->api.per_ip_limit,
+				 .history = &l->hist };
 	char err[256];
-	l->api = api_start(want, &l->store, &hooks, err, sizeof err);
+	l->api = api_start_opts(want, &l->store, &hooks, &opts, err, sizeof err);
 	if (!l->api) {
 		log_error("HTTP API not started", "listen", want, "error", err);
 		return;
 	}
 	l->api_listen = xstrdup(want);
+	l->api_per_ip = c->api.per_ip_limit;
 }
 
 /* ---- config ---- */
@@ -837,6 +1009,23 @@ static char *log_diags(const struct diags *d, const char *file)
 	return first;
 }
 
+/* Whether two configs reach different Docker hosts (or the same ones
+ * differently): then everything is inspected again. */
+static bool hosts_differ(const struct config *a, const struct config *b)
+{
+	if (a->n_docker_hosts != b->n_docker_hosts)
+		return true;
+	bool differ = false;
+	for (size_t i = 0; i < a->n_docker_hosts && !differ; i++) {
+		struct docker_host_decl ha = hosts_decl(a, i), hb = hosts_decl(b, i);
+		char *ka = hosts_client_key(&ha), *kb = hosts_client_key(&hb);
+		differ = !str_eq(ka, kb) || !str_eq(ha.name, hb.name);
+		free(ka);
+		free(kb);
+	}
+	return differ;
+}
+
 /* Parses buf as the new config. Valid: swapped in. Invalid: every diagnostic
  * logged with file:line:col and the old config stays: a bad edit never stops
  * an engine. */
@@ -853,13 +1042,18 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 		free(l->last_reload_error);
 		l->last_reload_error = first ? first : xstrdup("invalid config");
 		l->reloads_failed++;
+		struct hist_new hn = { .kind = HIST_CONFIG_REJECTED, .object = l->config_path,
+				       .error = l->last_reload_error };
+		history_add(&l->hist, &hn, now_wall_ms(),
+			    "config rejected (%zu error%s); the last valid config stays in force",
+			    nerr, nerr == 1 ? "" : "s");
 		return;
 	}
 	free(first);
 	log_info("config reloaded", "file", l->config_path, "instance", c->instance,
 		 "vpns", LOG_INT(c->n_vpns), "min", LOG_INT(c->replicas.min),
 		 "max", LOG_INT(c->replicas.max));
-	bool new_host = !str_eq(c->docker_host, cfg_of(l)->docker_host);
+	bool new_hosts = hosts_differ(c, cfg_of(l));
 	struct cfgref *r = xcalloc(1, sizeof *r);
 	r->c = c;
 	r->refs = 1;
@@ -869,12 +1063,15 @@ static void reload_buffer(struct loop *l, const char *buf, size_t len)
 	l->last_reload_error = NULL;
 	l->reloads_ok++;
 	l->last_reload_success_ms = now_wall_ms();
+	notify_configure(l->notify, c);
+	struct hist_new hn = { .kind = HIST_CONFIG_RELOADED, .object = l->config_path };
+	history_add(&l->hist, &hn, now_wall_ms(), "config reloaded (hash of the new config in force: "
+		    "see GET /config)");
 	ctrl_reset(l);
-	if (new_host) {
-		events_close(l);
-		events_open(l);
+	loop_events_sync(l->events, cfg_of(l));
+	loop_lease_config(l->lease, cfg_of(l));
+	if (new_hosts)
 		l->inspect_all_next = true;
-	}
 	config_in_force(l);
 }
 
@@ -887,8 +1084,14 @@ static void reload(struct loop *l, bool force)
 		watch_forget(l->watch);
 	int rc = watch_read_if_changed(l->watch, &buf, &len);
 	if (rc < 0) {
+		const char *why = strerror(errno);
 		log_error("config file unreadable; keeping the config in force",
-			  "file", l->config_path, "error", strerror(errno));
+			  "file", l->config_path, "error", why);
+		struct hist_new hn = { .kind = HIST_CONFIG_REJECTED, .object = l->config_path,
+				       .error = why };
+		history_add(&l->hist, &hn, now_wall_ms(),
+			    "config file unreadable; the last valid config stays in force");
+		publish(l);
 		return;
 	}
 	if (rc == 0)
@@ -931,13 +1134,16 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading config", "file", l->config_path);
+			service_reloading(&l->svc); /* service: systemctl reload waits for READY */
 			reload(l, true);
+			service_ready(&l->svc);
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping; engines keep running", "signal",
 				 si.ssi_signo == SIGTERM ? "TERM" : "INT");
 			l->stop = true;
+			service_stopping(&l->svc); /* service */
 			break;
 		}
 	}
@@ -950,10 +1156,18 @@ static void on_tick(struct ev_timer *t)
 	pass_soon(l, 0);
 	ctrl_poll(l);
 	const char *why;
-	if (l->in_flight && view_stale(l, &why))
+	int64_t since;
+	if (l->in_flight && view_stale(l, &why, &since))
 		publish(l); /* the view just became stale: say so */
 	if (l->demand && now_wall_ms() > l->demand_until_ms)
 		l->demand = 0;
+}
+
+/* service: WATCHDOG=1 every WatchdogSec/2 while the loop turns. */
+static void on_watchdog(struct ev_timer *t)
+{
+	struct loop *l = t->ud;
+	service_watchdog(&l->svc);
 }
 
 /* ---- setup and teardown ---- */
@@ -995,17 +1209,29 @@ static void setup(struct loop *l)
 	evloop_add(l->ev, &l->streams_wake, EPOLLIN);
 	l->cm = cmulti_new(l->ev);
 	l->probe = probe_new(l->cm, probe_done, l);
+	history_init(&l->hist, HISTORY_CAP, now_wall_ms());
+	l->notify = notify_new(l->ev, l->cm, notify_changed, l);
+	notify_configure(l->notify, cfg_of(l));
+	history_set_listener(&l->hist, notify_offer, l->notify);
 	ev_timer_init(l->ev, &l->debounce, on_debounce, l);
 	ev_timer_init(l->ev, &l->pass_timer, on_pass_timer, l);
 	ev_timer_init(l->ev, &l->tick, on_tick, l);
 	ev_timer_init(l->ev, &l->probe_tick, on_probe_tick, l);
-	ev_timer_init(l->ev, &l->events_retry, on_events_retry, l);
+	service_init(&l->svc); /* service: reads WATCHDOG_USEC */
+	ev_timer_init(l->ev, &l->watchdog, on_watchdog, l);
+	int64_t wd = service_watchdog_interval_ms(&l->svc);
+	if (wd > 0)
+		ev_timer_arm(&l->watchdog, wd, wd);
 	l->r = reconciler_new();
 	l->r->cancel_fd = l->cancel_fd;
 	memory_init(&l->mem);
 	l->passes = bgpool_new(l->ev, 1);
 	l->io = bgpool_new(l->ev, CTRL_THREADS);
 	ctrl_reset(l);
+	struct loop_events_cbs ecbs = { on_docker_event, on_events_ended, l };
+	l->events = loop_events_new(l->ev, l->cm, l->io, l->cancel_fd, &ecbs);
+	struct loop_lease_cbs lcbs = { on_lease_changed, l };
+	l->lease = loop_lease_new(l->ev, &lcbs);
 }
 
 static void teardown(struct loop *l)
@@ -1018,12 +1244,18 @@ static void teardown(struct loop *l)
 	api_stop(l->api);
 	free(l->api_listen);
 	bool passes_done = bgpool_stop(l->passes, STOP_WAIT_MS);
+	/* No pass acts any more: the next daemon may take over at once. */
+	loop_lease_stop(l->lease, STOP_WAIT_MS);
 	bool io_done = bgpool_stop(l->io, 100);
 	if (passes_done)
 		reconciler_free(l->r);
 	probe_free(l->probe);
-	events_close(l);
+	notify_free(l->notify);
+	loop_events_free(l->events);
+	observed_free(&l->hosts);
 	cmulti_free(l->cm);
+	history_view_free(&l->hview);
+	history_destroy(&l->hist);
 	snapshot_store_destroy(&l->store);
 	streams_destroy(&l->streams);
 	for (size_t i = 0; i < l->n_ov; i++)
@@ -1046,7 +1278,8 @@ static void teardown(struct loop *l)
 	ev_timer_close(l->ev, &l->pass_timer);
 	ev_timer_close(l->ev, &l->tick);
 	ev_timer_close(l->ev, &l->probe_tick);
-	ev_timer_close(l->ev, &l->events_retry);
+	ev_timer_close(l->ev, &l->watchdog);
+	service_destroy(&l->svc);
 	close(l->sig.fd);
 	close(l->streams_wake.fd);
 	/* A thread still stuck in a remote call keeps these: the process is
@@ -1070,10 +1303,13 @@ int loop_run(const char *config_path, struct config *cfg)
 	setup(&l);
 
 	log_info("daemon started", "config", config_path, "instance", cfg->instance,
-		 "docker", cfg->docker_host, "vpns", LOG_INT(cfg->n_vpns));
-	events_open(&l);
+		 "docker", cfg->docker_host, "docker_hosts", LOG_INT(cfg->n_docker_hosts),
+		 "vpns", LOG_INT(cfg->n_vpns));
+	loop_events_sync(l.events, cfg);
+	loop_lease_config(l.lease, cfg);
 	publish(&l); /* /healthz and /readyz answer before the first pass */
 	config_in_force(&l);
+	service_ready(&l.svc); /* service: the API listens, the config is in force */
 
 	while (!l.stop) {
 		if (evloop_run_once(l.ev, -1) < 0)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include "config.h"
 #include "diag.h"
 #include "docker.h"
+#include "hosts.h"
 #include "import_env.h"
+#include "lease.h"
 #include "log.h"
 #include "loop.h"
 #include "plan.h"
@@ -212,6 +215,67 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* `apply` acts, so it holds the fleet's lease like the daemon does: it
+ * waits (up to its timeout) while another daemon holds it, renews it
+ * between passes, and releases it when done. */
+struct cmd_lease {
+	struct lease lease;
+	struct docker *d;
+	char **images;
+	size_t n_images;
+	_Atomic int64_t act_until;
+	int64_t next_ms;
+};
+
+static void cmd_lease_round(struct cmd_lease *cl, struct lease_report *r)
+{
+	lease_run(&cl->lease, cl->d, (const char *const *)cl->images, cl->n_images, now_wall_ms(), r);
+	atomic_store(&cl->act_until, r->role == LEASE_HOLDER ? r->act_until_ms : 0);
+	cl->next_ms = r->next_ms;
+}
+
+/* Until this process holds the lease or the deadline (monotonic) passes. */
+static bool cmd_lease_acquire(struct cmd_lease *cl, const struct config *cfg, int64_t deadline)
+{
+	struct docker_err err = { 0, "" };
+	struct docker_host_decl h = hosts_decl(cfg, 0);
+	lease_init(&cl->lease, cfg->instance, cfg->docker_lease_ttl_ms);
+	cl->d = hosts_client(&h, &err);
+	cl->images = lease_images(cfg, &cl->n_images);
+	if (!cl->d) {
+		log_error("no client for the default docker host", "error", err.msg);
+		return false;
+	}
+	char said[320] = "";
+	for (;;) {
+		struct lease_report r;
+		cmd_lease_round(cl, &r);
+		if (r.role == LEASE_HOLDER)
+			return true;
+		if (strcmp(said, r.why) != 0) {
+			log_warn(r.role == LEASE_STANDBY ? "waiting: another daemon holds the lease"
+							 : "waiting: the lease cannot be checked",
+				 "why", r.why);
+			sbuf_printf(said, sizeof said, "%s", r.why);
+		}
+		int64_t wait = r.next_ms - now_wall_ms();
+		wait = wait < 200 ? 200 : wait > 1000 ? 1000 : wait;
+		if (now_mono_ms() + wait >= deadline) {
+			log_error("the lease was not obtained before the timeout: not acting", "why", r.why);
+			return false;
+		}
+		sleep_ms(wait);
+	}
+}
+
+static void cmd_lease_free(struct cmd_lease *cl)
+{
+	if (cl->d)
+		lease_release(&cl->lease, cl->d);
+	docker_free(cl->d);
+	lease_images_free(cl->images, cl->n_images);
+}
+
 static int cmd_apply(const struct cli *cli)
 {
 	int64_t timeout_ms = 5 * 60 * 1000;
@@ -223,11 +287,26 @@ static int cmd_apply(const struct cli *cli)
 	struct config *cfg = load_config(cli->config);
 	if (!cfg)
 		return EXIT_INVALID;
-	struct reconciler *r = reconciler_new();
 	int64_t deadline = now_mono_ms() + timeout_ms;
+	struct cmd_lease cl = { 0 };
+	if (!cmd_lease_acquire(&cl, cfg, deadline)) {
+		cmd_lease_free(&cl);
+		config_free(cfg);
+		return EXIT_INVALID;
+	}
+	struct reconciler *r = reconciler_new();
 	int rc = EXIT_INVALID;
 	for (unsigned pass = 1;; pass++) {
-		struct pass_input in = { .cfg = cfg, .apply = true };
+		if (now_wall_ms() >= cl.next_ms) {
+			struct lease_report lr;
+			cmd_lease_round(&cl, &lr);
+			if (lr.role == LEASE_STANDBY) {
+				log_error("lease lost: stopping", "why", lr.why);
+				break;
+			}
+		}
+		struct pass_input in = { .cfg = cfg, .apply = true, .act_until = &cl.act_until,
+					 .created_by = cl.lease.self.id };
 		struct pass_result res;
 		int n = reconciler_pass(r, &in, &res);
 		const struct plan *p = &res.plan;
@@ -250,6 +329,7 @@ static int cmd_apply(const struct cli *cli)
 		sleep_ms(n > 0 ? 500 : 1000);
 	}
 	reconciler_free(r);
+	cmd_lease_free(&cl);
 	config_free(cfg);
 	return rc;
 }

@@ -299,7 +299,10 @@ static void observe_vpn(struct memory_vpn *v, const struct config *cfg,
 		if (v->unavailable_since_ms == 0) {
 			v->unavailable_since_ms = now_ms ? now_ms : 1;
 			free(v->down_id);
-			v->down_id = xstrdup(vo && vo->id ? vo->id : "");
+			/* An outage that began with its Docker host unreachable says
+			 * nothing about the tunnel: no identity, so its return is no
+			 * Gluetun reconnect (whose restarts would only churn). */
+			v->down_id = xstrdup(vo && vo->id && !vo->host_down ? vo->id : "");
 			v->down_started_at_ms = vo ? vo->started_at_ms : 0;
 		}
 		if (now_ms - v->unavailable_since_ms >= cfg->health.failover_after_ms)

@@ -68,6 +68,33 @@ static void sample1(struct strbuf *b, const char *name, const char *label, const
 	strbuf_puts(b, "\"} ");
 }
 
+/* name{vpn="v"} or, when the fleet spans several Docker hosts,
+ * name{vpn="v",docker_host="h"}: one host keeps the series it always had. */
+static void sample_vpn(struct strbuf *b, const struct snapshot *s, const char *name,
+		       const char *label, const char *vpn, const char *host)
+{
+	mb_printf(b, "%s{%s=\"", name, label);
+	mb_label(b, vpn);
+	if (s->multi_host) {
+		strbuf_puts(b, "\",docker_host=\"");
+		mb_label(b, host ? host : "default");
+	}
+	strbuf_puts(b, "\"} ");
+}
+
+/* The Docker host of a VPN label: the declared VPN's, else that of an
+ * engine still naming it. */
+static const char *vpn_host(const struct snapshot *s, const char *vpn)
+{
+	for (size_t i = 0; i < s->n_vpns; i++)
+		if (s->vpns[i].name && strcmp(s->vpns[i].name, vpn) == 0)
+			return s->vpns[i].docker_host;
+	for (size_t i = 0; i < s->n_engines; i++)
+		if (s->engines[i].vpn && strcmp(s->engines[i].vpn, vpn) == 0)
+			return s->engines[i].docker_host;
+	return NULL;
+}
+
 /* Prometheus floats: shortest round-trip text; integers stay integers. */
 static void mb_double(struct strbuf *b, double v)
 {
@@ -103,24 +130,25 @@ static void render_vpns(struct strbuf *b, const struct snapshot *s)
 	family(b, "orch_vpn_health_status", "gauge",
 	       "1 when the VPN is available (running and healthy), else 0.");
 	for (size_t i = 0; i < s->n_vpns; i++) {
-		sample1(b, "orch_vpn_health_status", "vpn", s->vpns[i].name);
+		sample_vpn(b, s, "orch_vpn_health_status", "vpn", s->vpns[i].name, s->vpns[i].docker_host);
 		strbuf_puts(b, s->vpns[i].connected ? "1\n" : "0\n");
 	}
 	family(b, "orch_vpn_forwarded_port", "gauge",
 	       "Port forwarded by the VPN provider, 0 when none.");
 	for (size_t i = 0; i < s->n_vpns; i++) {
-		sample1(b, "orch_vpn_forwarded_port", "vpn", s->vpns[i].name);
+		sample_vpn(b, s, "orch_vpn_forwarded_port", "vpn", s->vpns[i].name, s->vpns[i].docker_host);
 		mb_printf(b, "%d\n", s->vpns[i].forwarded_port);
 	}
 	family(b, "orch_vpn_restarts_total", "counter",
 	       "Docker restarts of the VPN container issued by the orchestrator.");
 	for (size_t i = 0; i < s->n_vpns; i++) {
-		sample1(b, "orch_vpn_restarts_total", "vpn", s->vpns[i].name);
+		sample_vpn(b, s, "orch_vpn_restarts_total", "vpn", s->vpns[i].name, s->vpns[i].docker_host);
 		mb_printf(b, "%d\n", s->vpns[i].restarts);
 	}
 }
 
-static void render_engines(struct strbuf *b, const struct snapshot *s)
+static void render_engines(struct strbuf *b, const struct snapshot *s,
+			   const struct streams_view *v)
 {
 	const char **labels;
 	size_t n = vpn_labels(s, &labels);
@@ -136,6 +164,10 @@ static void render_engines(struct strbuf *b, const struct snapshot *s)
 		for (int k = 0; k < 2; k++) {
 			strbuf_puts(b, "orch_engines_total{vpn_container=\"");
 			mb_label(b, labels[i]);
+			if (s->multi_host) {
+				strbuf_puts(b, "\",docker_host=\"");
+				mb_label(b, vpn_host(s, labels[i]) ? vpn_host(s, labels[i]) : "default");
+			}
 			mb_printf(b, "\",state=\"%s\"} %zu\n", k ? "hidden" : "visible", k ? hid : vis);
 		}
 	}
@@ -146,9 +178,10 @@ static void render_engines(struct strbuf *b, const struct snapshot *s)
 		for (size_t j = 0; j < s->n_engines; j++) {
 			const char *e = s->engines[j].vpn ? s->engines[j].vpn : "";
 			if (strcmp(e, labels[i]) == 0)
-				streams += s->engines[j].streams;
+				streams += v ? (long long)streams_view_count(v, s->engines[j].id)
+					     : s->engines[j].streams;
 		}
-		sample1(b, "orch_streams_active", "vpn_container", labels[i]);
+		sample_vpn(b, s, "orch_streams_active", "vpn_container", labels[i], vpn_host(s, labels[i]));
 		mb_printf(b, "%lld\n", streams);
 	}
 	free(labels);
@@ -190,9 +223,61 @@ static void render_reconcile(struct strbuf *b, const struct snap_metrics *m)
 	family(b, "orch_docker_requests_total", "counter",
 	       "Requests sent to the Docker Engine API (every call, events streams included).");
 	mb_printf(b, "orch_docker_requests_total %" PRIu64 "\n", m->docker_requests);
+	family(b, "orch_events_total", "counter",
+	       "Entries recorded in the recent history (GET /events).");
+	mb_printf(b, "orch_events_total %" PRIu64 "\n", m->events_total);
+	family(b, "orch_notify_sent_total", "counter", "Webhook messages delivered (2xx).");
+	mb_printf(b, "orch_notify_sent_total %" PRIu64 "\n", m->notify_sent);
+	family(b, "orch_notify_failed_attempts_total", "counter",
+	       "Webhook attempts that failed (error or non-2xx answer); each is retried with "
+	       "back-off unless it was dropped.");
+	mb_printf(b, "orch_notify_failed_attempts_total %" PRIu64 "\n", m->notify_failed_attempts);
+	family(b, "orch_notify_dropped_total", "counter",
+	       "Webhook messages never delivered: queue_full (the oldest made room), gave_up "
+	       "(out of attempts, or refused with a 4xx).");
+	mb_printf(b, "orch_notify_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",
+		  m->notify_dropped_full);
+	mb_printf(b, "orch_notify_dropped_total{reason=\"gave_up\"} %" PRIu64 "\n",
+		  m->notify_dropped_gave_up);
+	family(b, "orch_notify_queued", "gauge", "Webhook messages waiting to be delivered.");
+	mb_printf(b, "orch_notify_queued %" PRIu64 "\n", m->notify_queued);
+}
+
+/* Families that exist whether or not a registry is attached, so that
+ * dashboards never see a series appear late. */
+static void render_live(struct strbuf *b, const struct metrics_live *l)
+{
+	const struct streams_view *v = l ? l->streams : NULL;
+	family(b, "orch_streams_rejected_total", "counter",
+	       "stream_started events refused with 429, by the cap that refused them "
+	       "(streams.max_per_engine, streams.max_total).");
+	mb_printf(b, "orch_streams_rejected_total{reason=\"max_per_engine\"} %" PRIu64 "\n",
+		  v ? v->rejected_engine : 0);
+	mb_printf(b, "orch_streams_rejected_total{reason=\"max_total\"} %" PRIu64 "\n",
+		  v ? v->rejected_total : 0);
+	family(b, "orch_streams_expired_total", "counter",
+	       "Streams forgotten after streams.ttl without a stream_ended.");
+	mb_printf(b, "orch_streams_expired_total %" PRIu64 "\n", v ? v->expired : 0);
+	family(b, "orch_provision_requests_total", "counter",
+	       "POST /provision/acestream answers: ok (an engine), blocked (refused at once), "
+	       "timeout (no idle engine within the wait).");
+	mb_printf(b, "orch_provision_requests_total{result=\"ok\"} %" PRIu64 "\n",
+		  l ? l->provision_ok : 0);
+	mb_printf(b, "orch_provision_requests_total{result=\"blocked\"} %" PRIu64 "\n",
+		  l ? l->provision_blocked : 0);
+	mb_printf(b, "orch_provision_requests_total{result=\"timeout\"} %" PRIu64 "\n",
+		  l ? l->provision_timeout : 0);
+	family(b, "orch_api_deadline_closes_total", "counter",
+	       "API connections shut down for not sending a whole request in time.");
+	mb_printf(b, "orch_api_deadline_closes_total %" PRIu64 "\n", l ? l->deadline_closes : 0);
 }
 
 char *metrics_render(const struct snapshot *s)
+{
+	return metrics_render_live(s, NULL);
+}
+
+char *metrics_render_live(const struct snapshot *s, const struct metrics_live *live)
 {
 	struct strbuf b = { 0 };
 	strbuf_add(&b, "", 0);
@@ -206,8 +291,18 @@ char *metrics_render(const struct snapshot *s)
 	mb_printf(&b, "orch_view_observed_timestamp_seconds %.3f\n", (double)s->observed_ms / 1000.0);
 	family(&b, "orch_config_loaded", "gauge", "1 when a valid config is in force.");
 	mb_printf(&b, "orch_config_loaded %d\n", s->config_loaded ? 1 : 0);
+	family(&b, "orch_docker_host_up", "gauge",
+	       "1 when the Docker host answered the latest pass, by host (config name).");
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		sample1(&b, "orch_docker_host_up", "docker_host", s->hosts[i].name);
+		strbuf_puts(&b, s->hosts[i].ok ? "1\n" : "0\n");
+	}
+	family(&b, "orch_lease_holder", "gauge",
+	       "1 while this daemon holds the fleet's lease and acts; 0 standing by or unsure.");
+	mb_printf(&b, "orch_lease_holder %d\n", s->lease.role && strcmp(s->lease.role, "holder") == 0);
 	render_vpns(&b, s);
-	render_engines(&b, s);
+	render_engines(&b, s, live ? live->streams : NULL);
 	render_reconcile(&b, &s->metrics);
+	render_live(&b, live);
 	return b.data;
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 
 struct docker;
+struct docker_err;
 
 /* Where an engine's network namespace stands relative to its VPN (SPEC §2). */
 enum ns_state {
@@ -33,6 +34,7 @@ enum health_status health_status_parse(const char *s);
 struct engine_obs {
 	char *id;
 	char *name;
+	char *host;   /* the Docker host it was listed on; NULL = the default */
 	char *state;  /* Docker State: running, exited, created, dead, ... */
 	bool running;
 	/* From labels. */
@@ -55,6 +57,10 @@ struct engine_obs {
 
 struct vpn_obs {
 	char *name; /* declared name; vpns[i] matches config->vpns[i] */
+	char *host; /* the Docker host it is declared on; NULL = the default */
+	/* That host did not answer this pass: the rest is the last view of it,
+	 * and the VPN is unavailable (plan_vpn_available) whatever it said. */
+	bool host_down;
 	bool exists;
 	char *id;
 	bool running;
@@ -71,8 +77,20 @@ struct vpn_obs {
 	char *public_ip;
 };
 
+/* One Docker host as the pass saw it. */
+struct host_obs {
+	char *name;    /* config's docker_hosts[i].name */
+	char *address; /* its docker host string, for messages */
+	bool ok;       /* its list call worked this pass */
+	char *error;   /* why not (curl's or Docker's words), NULL when ok */
+	unsigned n_errors; /* inspects that failed on it (kept the last view) */
+};
+
 struct observed {
-	bool docker_ok;      /* the list call worked: the engines are all here */
+	/* The list call worked on at least one host: the engines of every
+	 * host that answered are all here, those of the others are their last
+	 * view (hosts[].ok says which). */
+	bool docker_ok;
 	/* When !docker_ok, why; otherwise the first of n_errors inspects that
 	 * failed (those objects keep their previous observation). */
 	char *docker_error;
@@ -81,6 +99,10 @@ struct observed {
 	size_t n_engines;
 	struct vpn_obs *vpns;
 	size_t n_vpns;
+	/* Per declared Docker host, in config order; none in observations
+	 * built by hand (tests), where every object is on a reachable host. */
+	struct host_obs *hosts;
+	size_t n_hosts;
 };
 
 void observed_free(struct observed *o);
@@ -88,6 +110,11 @@ void observed_free(struct observed *o);
 void observed_copy(struct observed *dst, const struct observed *src);
 /* The observation of the VPN of that name, NULL when none. */
 const struct vpn_obs *observed_vpn(const struct observed *o, const char *name);
+/* Whether the named host answered ("" or NULL: the default host; a host
+ * the observation does not list counts as answering). */
+bool observed_host_ok(const struct observed *o, const char *host);
+/* The observation of the named host, NULL when none. */
+const struct host_obs *observed_host(const struct observed *o, const char *host);
 void engine_obs_clear(struct engine_obs *e);
 void vpn_obs_clear(struct vpn_obs *v);
 
@@ -118,6 +145,18 @@ struct observe_opts {
  * inspect (not a 404) keeps that object's previous observation and is
  * counted in out->n_errors. */
 int observe_build(struct docker *d, const struct config *cfg, const struct observed *prev,
+		  const struct observe_opts *opts, struct observed *out);
+
+/* The whole fleet: every host of cfg observed at the same time, each on its
+ * own thread with its own client (clients[i] for cfg->docker_hosts[i]; NULL
+ * with client_errs[i] when none could be made), so a dead or slow host
+ * costs its own timeout once, in parallel, and delays no other host. A host
+ * whose list fails makes none of its inspects: its VPNs keep their last
+ * view marked host_down, its engines their last view, and hosts[] says why.
+ * Returns 0 when at least one host answered; -1 when none did (docker_ok
+ * false, docker_error the default host's error). */
+int observe_fleet(struct docker *const *clients, const struct docker_err *client_errs,
+		  const struct config *cfg, const struct observed *prev,
 		  const struct observe_opts *opts, struct observed *out);
 
 #endif

@@ -52,7 +52,7 @@ static const char *health_word(enum health_status h)
 
 bool plan_vpn_available(const struct vpn_obs *v)
 {
-	if (!v || !v->exists || !v->running)
+	if (!v || !v->exists || !v->running || v->host_down)
 		return false;
 	if (v->health == HEALTH_HEALTHY)
 		return true;
@@ -239,6 +239,24 @@ struct engine_spec *pl_spec_for(struct pl *c, const struct pl_group *g, int port
 	return plan_engine_spec(c->cfg, g->name, g->id, g->range, port, forwarded, p2p, c->hash);
 }
 
+/* Docker hosts that did not answer (issue 11): their engines are left as
+ * last seen, touched by no rule (away), and the plan says so once per host. */
+static void rule_hosts_down(struct pl *c)
+{
+	for (size_t h = 0; c->obs->hosts && h < c->obs->n_hosts; h++) {
+		const struct host_obs *ho = &c->obs->hosts[h];
+		if (ho->ok)
+			continue;
+		int n = 0;
+		for (size_t i = 0; i < c->ne; i++)
+			n += c->e[i].away && str_eq(c->e[i].o->host ? c->e[i].o->host : DOCKER_HOST_DEFAULT,
+						    ho->name);
+		pl_note(c->out, "", "docker host %s unreachable (%s): its VPNs are unavailable; %d "
+			"engine%s kept as last seen, hidden; nothing is done there until it answers",
+			ho->name, ho->error ? ho->error : "no answer", n, n == 1 ? "" : "s");
+	}
+}
+
 /* Flap damping (issue 8): each VPN's mode in rule 4. Gluetun's internal
  * reconnects make health flap; hiding engines stays immediate (rule 1),
  * moving shares and restarting engines wait for the state to hold. */
@@ -294,6 +312,11 @@ static void rule_vpn_down(struct pl *c)
 		const char *st = !g->vo || !g->vo->exists ? "missing"
 			: !g->vo->running ? (g->vo->state ? g->vo->state : "not running")
 			: health_word(g->vo->health);
+		if (g->host_down) {
+			pl_note(c->out, g->name, "unavailable: its docker host %s does not answer; %d "
+				"engine%s kept, hidden", g->host, n, n == 1 ? "" : "s");
+			continue;
+		}
 		pl_note(c->out, g->name, "unavailable (%s): nothing placed on it; %d engine%s left running, hidden",
 			st, n, n == 1 ? "" : "s");
 		if (!g->vo || !g->vo->exists) {
@@ -444,6 +467,7 @@ static void emit(struct plan *out, const struct pl *c, struct pl_item *it,
 		a->name = xstrdup(c->g[it->g].name);
 		a->id = c->g[it->g].id[0] ? xstrdup(c->g[it->g].id) : NULL;
 		a->vpn = xstrdup(c->g[it->g].name);
+		a->host = xstrdup(c->g[it->g].host);
 		return;
 	}
 	if (it->e >= 0) {
@@ -451,9 +475,11 @@ static void emit(struct plan *out, const struct pl *c, struct pl_item *it,
 		a->name = xstrdup(o->name ? o->name : "");
 		a->id = o->id ? xstrdup(o->id) : NULL;
 		a->vpn = xstrdup(o->vpn ? o->vpn : "");
+		a->host = xstrdup(o->host && *o->host ? o->host : DOCKER_HOST_DEFAULT);
 	} else {
 		a->name = xstrdup(it->spec->name);
 		a->vpn = xstrdup(it->spec->vpn);
+		a->host = xstrdup(it->spec->docker_host);
 	}
 	if (it->spec) {
 		/* The plan owns the spec from here. */
@@ -518,16 +544,38 @@ const char *plan_backoff_key(const struct action *a)
 	return a->id;
 }
 
+/* Whether an action would touch a Docker host that did not answer: the
+ * container's own, or where a re-create or create puts the new one. */
+static bool action_host_down(const struct pl *c, const struct action *a)
+{
+	return !observed_host_ok(c->obs, a->host) ||
+	       (a->spec && !observed_host_ok(c->obs, a->spec->docker_host));
+}
+
 /* Rule 9: objects still backing off are skipped, with whatever depends on
- * them; a skipped create also holds back the phase-1 removals it justifies. */
+ * them; a skipped create also holds back the phase-1 removals it justifies.
+ * So is everything on a Docker host that does not answer (the rules leave
+ * its objects alone already; this is the guarantee). */
 static void filter_backoff(struct pl *c)
 {
 	struct plan *out = c->out;
-	if (!c->mem || (!c->mem->backoffs.n && !c->mem->slots.n) || !out->n)
+	bool hosts_down = false;
+	for (size_t h = 0; h < c->obs->n_hosts; h++)
+		hosts_down = hosts_down || !c->obs->hosts[h].ok;
+	if ((!hosts_down && (!c->mem || (!c->mem->backoffs.n && !c->mem->slots.n))) || !out->n)
 		return;
 	bool *drop = xcalloc(out->n, sizeof *drop);
 	bool create_dropped = false;
 	for (size_t i = 0; i < out->n; i++) {
+		if (hosts_down && action_host_down(c, &out->v[i])) {
+			drop[i] = true;
+			create_dropped = create_dropped || out->v[i].kind == ACT_CREATE;
+			pl_note(out, out->v[i].vpn, "%s %s held: docker host %s does not answer",
+				action_kind_str(out->v[i].kind), out->v[i].name,
+				!observed_host_ok(c->obs, out->v[i].host) ? out->v[i].host
+									  : out->v[i].spec->docker_host);
+			continue;
+		}
 		int64_t until = memory_backoff_until(c->mem, plan_backoff_key(&out->v[i]));
 		/* A create on a slot whose last engine crashed right after
 		 * starting waits for that slot's back-off too. */
@@ -562,6 +610,7 @@ static void filter_backoff(struct pl *c)
 			free(a->name);
 			free(a->id);
 			free(a->vpn);
+			free(a->host);
 			free(a->reason);
 			engine_spec_free(a->spec);
 			map[i] = -1;
@@ -587,12 +636,14 @@ size_t plan_compute(const struct config *cfg, const struct observed *obs,
 		return 0;
 	}
 	struct pl c = { .cfg = cfg, .obs = obs, .mem = mem, .now = now_ms, .out = out };
+	out->multi_host = cfg->n_docker_hosts > 1;
 	config_engine_hash(cfg, c.hash);
 	pl_setup(&c);
 
 	/* SPEC §5, in the order each rule needs the decisions of the ones
 	 * before it (rule 9 filters the result). */
 	static void (*const rules[])(struct pl *) = {
+		rule_hosts_down,     /* 1, 9: hosts that do not answer */
 		rule_damping,        /* 1, 4: flap damping, each VPN's mode */
 		rule_exited,         /* §2, 7: exited engines (reboots, crash loops) */
 		rule_dead,           /* 7: dead, undeclared VPN, port off its range */
@@ -625,6 +676,16 @@ static bool vpn_reconnect_pending(const struct memory *mem, const char *vpn)
 	return vm && (vm->reconnect_pending || vm->reconnect_due);
 }
 
+/* Whether any Docker host did not answer: only then is an engine's own
+ * host worth looking up (by name), which the API does for every engine. */
+static bool hosts_down(const struct observed *obs)
+{
+	for (size_t h = 0; obs && h < obs->n_hosts; h++)
+		if (!obs->hosts[h].ok)
+			return true;
+	return false;
+}
+
 /* Why an engine is hidden (static text), NULL when visible; *slot gets its
  * crash record when that is the reason. */
 static const char *hidden_reason(const struct config *cfg, const struct observed *obs,
@@ -635,6 +696,8 @@ static const char *hidden_reason(const struct config *cfg, const struct observed
 	bool declared = cfg->n_vpns ? config_find_vpn(cfg, v) != NULL : !*v;
 	const struct memory_engine *m = memory_engine(mem, e->id);
 	*slot = NULL;
+	if (hosts_down(obs) && !observed_host_ok(obs, e->host))
+		return "docker host unreachable";
 	if (!declared)
 		return "vpn not declared";
 	if (*v && !plan_vpn_available(observed_vpn(obs, v)))
@@ -678,6 +741,12 @@ bool plan_engine_visible_at(const struct config *cfg, const struct observed *obs
 	if (!w) {
 		sbuf_printf(why, len, "%s", "");
 		return true;
+	}
+	if (!sl && hosts_down(obs) && !observed_host_ok(obs, e->host)) {
+		const struct host_obs *h = observed_host(obs, e->host);
+		sbuf_printf(why, len, "docker host %s unreachable: %s", h->name,
+			    h->error ? h->error : "no answer");
+		return false;
 	}
 	if (!sl) {
 		sbuf_printf(why, len, "%s", w);

@@ -37,6 +37,7 @@ struct engine_spec {
 	struct kv *labels;  /* engine.labels + acestream.* (SPEC §4), sorted by key */
 	size_t n_labels;
 	char *network_mode; /* "container:<vpn id>" or cfg->network */
+	char *docker_host;  /* where it is created: its VPN's Docker host name */
 	char *vpn;          /* "" when no VPN */
 	char *vpn_id;       /* "" when no VPN */
 	int slot;
@@ -75,6 +76,10 @@ struct action {
 	char *name;    /* container name (engine or VPN) */
 	char *id;      /* container ID; NULL for creates */
 	char *vpn;     /* VPN name, "" when none */
+	/* The Docker host (config name) the action runs on: the container's
+	 * own host; for a create, its VPN's. A re-create removes on this host
+	 * and creates on spec->docker_host (a VPN moved to another host). */
+	char *host;
 	char *reason;  /* human, e.g. "vpn gluetun restarted; namespace stale" */
 	int phase;
 	int after;     /* index into plan.v of a prerequisite, or -1 */
@@ -96,6 +101,7 @@ struct plan {
 	struct plan_note *notes;
 	size_t n_notes, cap_notes;
 	char *reason;  /* set when nothing can be done (docker down, no VPN up) */
+	bool multi_host; /* the config has several Docker hosts: name them */
 	int target;    /* serving target T of rule 4 */
 	int busy;
 	int capacity;
@@ -132,6 +138,13 @@ void plan_free(struct plan *p);
  * returns after recover_after, and so do its reconnect restarts (rule 3,
  * once per recovery, engines hidden meanwhile). Both read the memory that
  * memory_observe keeps; with mem NULL there is no damping.
+ *
+ * Docker hosts (issue 11): a VPN whose host did not answer is unavailable
+ * (rule 1: hidden at once, its share moves after failover_after), and
+ * nothing on that host is acted upon until it answers: no VPN restart, no
+ * removal, no re-create, no create, whatever its last view says; its
+ * engines keep their ports and names, so nothing replaces them under the
+ * same name elsewhere. The plan notes each such host.
  *
  * Exited engines (SPEC §2, rule 7): on an unavailable VPN they are left
  * alone (an engine cannot join a container that is not running). On an

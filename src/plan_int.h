@@ -22,6 +22,9 @@ struct pl_eng {
 	bool removing;  /* a phase-1 removal is planned */
 	bool waiting;   /* exited, left as is this pass (VPN down, crash back-off);
 			   only a surplus removal may take it */
+	bool away;      /* on a Docker host that did not answer: its last view,
+			   which no rule touches (acted) and an available VPN
+			   does not count (it serves nothing there) */
 };
 
 /* A VPN's place in rule 4 (flap damping, health.failover_after and
@@ -41,6 +44,8 @@ enum pl_mode {
  * no-VPN mode. Keeps rules 4-6 free of "is there a VPN" special cases. */
 struct pl_group {
 	const char *name; /* "" in no-VPN mode */
+	const char *host; /* its Docker host's name ("default" in no-VPN mode) */
+	bool host_down;   /* that host did not answer: unavailable, untouched */
 	const char *id;   /* VPN container ID, "" in no-VPN mode */
 	const struct vpn_obs *vo;
 	struct port_range range;

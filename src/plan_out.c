@@ -62,6 +62,9 @@ struct engine_spec *plan_engine_spec(const struct config *cfg, const char *vpn,
 	s->name = xasprintf("%s-%d", ed->name_prefix ? ed->name_prefix : "acestream", http_port);
 	s->image = xstrdup(ed->image ? ed->image : "");
 	s->vpn = xstrdup(behind ? vpn : "");
+	/* Engines join their VPN's namespace, so they live on its host. */
+	const struct docker_host_decl *dh = behind ? config_vpn_docker(cfg, config_find_vpn(cfg, vpn)) : NULL;
+	s->docker_host = xstrdup(dh ? dh->name : DOCKER_HOST_DEFAULT);
 	s->vpn_id = xstrdup(behind && vpn_id ? vpn_id : "");
 	if (behind)
 		s->network_mode = xasprintf("container:%s", vpn_id && *vpn_id ? vpn_id : vpn);
@@ -132,6 +135,7 @@ void engine_spec_free(struct engine_spec *s)
 	free(s->network_mode);
 	free(s->vpn);
 	free(s->vpn_id);
+	free(s->docker_host);
 	free(s);
 }
 
@@ -167,6 +171,7 @@ void plan_free(struct plan *p)
 		free(a->name);
 		free(a->id);
 		free(a->vpn);
+		free(a->host);
 		free(a->reason);
 		engine_spec_free(a->spec);
 	}
@@ -187,6 +192,11 @@ static void format_action(const struct plan *p, size_t i, FILE *out)
 		action_kind_str(a->kind), a->name ? a->name : "?");
 	if (a->vpn && *a->vpn && a->kind != ACT_RESTART_VPN)
 		fprintf(out, " vpn=%s", a->vpn);
+	/* One host: naming it on every line would only be noise. */
+	if (p->multi_host && a->host)
+		fprintf(out, " host=%s", a->host);
+	if (p->multi_host && a->spec && a->spec->docker_host && !str_eq(a->spec->docker_host, a->host))
+		fprintf(out, " new_host=%s", a->spec->docker_host);
 	if (a->spec)
 		fprintf(out, " http=%d https=%d p2p=%d%s", a->spec->http_port,
 			a->spec->https_port, a->spec->p2p_port,
@@ -224,6 +234,7 @@ static cJSON *spec_json(const struct engine_spec *s)
 	cJSON_AddStringToObject(o, "network_mode", s->network_mode);
 	cJSON_AddStringToObject(o, "vpn_container", s->vpn);
 	cJSON_AddStringToObject(o, "vpn_id", s->vpn_id);
+	cJSON_AddStringToObject(o, "docker_host", s->docker_host ? s->docker_host : DOCKER_HOST_DEFAULT);
 	cJSON_AddNumberToObject(o, "slot", s->slot);
 	cJSON_AddNumberToObject(o, "http_port", s->http_port);
 	cJSON_AddNumberToObject(o, "https_port", s->https_port);
@@ -265,6 +276,7 @@ struct cJSON *plan_to_json(const struct plan *p)
 		else
 			cJSON_AddNullToObject(j, "id");
 		cJSON_AddStringToObject(j, "vpn", a->vpn ? a->vpn : "");
+		cJSON_AddStringToObject(j, "docker_host", a->host ? a->host : DOCKER_HOST_DEFAULT);
 		cJSON_AddStringToObject(j, "reason", a->reason ? a->reason : "");
 		cJSON_AddNumberToObject(j, "phase", a->phase);
 		cJSON_AddNumberToObject(j, "after", a->after);

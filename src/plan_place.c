@@ -118,7 +118,7 @@ void pl_rule_target(struct pl *c)
 	int busy = 0, cap = 0, navail = 0, cap_avail = 0;
 	for (size_t i = 0; i < c->ne; i++) {
 		struct pl_eng *e = &c->e[i];
-		if (e->g < 0 || e->dead)
+		if (e->g < 0 || e->dead || (e->away && c->g[e->g].available))
 			continue;
 		c->g[e->g].alive++;
 		if (!pl_eng_idle(e))

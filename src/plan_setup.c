@@ -79,12 +79,16 @@ static void groups_init(struct pl *c)
 			g->range = d->ports;
 			g->max = d->max_engines > 0 ? d->max_engines : range_size(d->ports);
 			g->available = plan_vpn_available(g->vo);
+			const struct docker_host_decl *dh = config_vpn_docker(cfg, d);
+			g->host = dh ? dh->name : DOCKER_HOST_DEFAULT;
+			g->host_down = g->vo && g->vo->host_down;
 			g->pf = d->port_forwarding;
 			if (g->pf != PF_OFF && g->vo && g->vo->fwd_port > 0)
 				g->fwd = g->vo->fwd_port;
 		} else {
 			g->name = "";
 			g->id = "";
+			g->host = DOCKER_HOST_DEFAULT;
 			g->range = cfg->ports;
 			g->max = range_size(cfg->ports);
 			g->available = true;
@@ -213,6 +217,10 @@ static void engines_order(struct pl *c)
 
 static void engines_init(struct pl *c)
 {
+	/* Usually every host answered: then no engine needs its host looked up. */
+	bool hosts_down = false;
+	for (size_t h = 0; h < c->obs->n_hosts; h++)
+		hosts_down = hosts_down || !c->obs->hosts[h].ok;
 	const char *prefix = c->cfg->engine.name_prefix ? c->cfg->engine.name_prefix : "acestream";
 	size_t plen = strlen(prefix);
 	c->ne = c->obs->n_engines;
@@ -225,6 +233,10 @@ static void engines_init(struct pl *c)
 		e->m = memory_engine(c->mem, e->o->id);
 		e->streams = e->m ? e->m->streams : 0;
 		e->drift = !str_eq(e->o->config_hash, c->hash);
+		/* Issue 11: an engine on a host that did not answer is its last
+		 * view; no rule may act on it. Its ports stay taken below. */
+		e->away = hosts_down && !observed_host_ok(c->obs, e->o->host);
+		e->acted = e->away;
 		/* A port is free only if no owned container holds it, whatever
 		 * its state, label or VPN: names are {prefix}-{port} and must
 		 * stay unique. */

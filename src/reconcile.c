@@ -32,9 +32,9 @@ void reconciler_free(struct reconciler *r)
 {
 	if (!r)
 		return;
-	docker_free(r->docker);
-	free(r->docker_host);
+	hosts_clients_free(&r->clients);
 	observed_free(&r->obs);
+	observed_free(&r->hosts);
 	memory_free(&r->mem);
 	touched_clear(r);
 	free(r->touched);
@@ -63,13 +63,36 @@ static const char *vpn_state_word(const struct vpn_obs *v)
 	return v->health == HEALTH_STARTING ? "starting" : "unavailable";
 }
 
+/* Docker hosts answering or not, by name. With one host the words stay
+ * those of a fleet on one Docker ("docker unreachable"). */
+static void log_hosts(const struct observed *was, const struct observed *now, bool one)
+{
+	for (size_t i = 0; i < now->n_hosts; i++) {
+		const struct host_obs *h = &now->hosts[i];
+		const struct host_obs *p = was ? observed_host(was, h->name) : NULL;
+		bool p_ok = p ? p->ok : true;
+		/* Still down for another reason (new certificates, say): news. */
+		bool new_error = p && !p->ok && !h->ok && !str_eq(p->error, h->error);
+		if (p_ok == h->ok && was && !new_error)
+			continue;
+		if (!h->ok)
+			log_kv(LOG_ERROR, one ? "docker unreachable" : "docker host unreachable",
+			       "docker_host", h->name, "host", h->address, "error", h->error, NULL);
+		else if (was)
+			log_kv(LOG_INFO, one ? "docker reachable again" : "docker host reachable again",
+			       "docker_host", h->name, "host", h->address, NULL);
+	}
+}
+
 /* Transitions, not steady states: a VPN changing availability, identity or
- * forwarded port, and Docker going away or coming back. */
+ * forwarded port, and Docker hosts going away or coming back. */
 static void log_transitions(const struct reconciler *r, const struct config *cfg,
 			    const struct observed *now)
 {
 	const struct observed *was = r->have_obs ? &r->obs : NULL;
-	if (!was || was->docker_ok != now->docker_ok) {
+	if (now->n_hosts) {
+		log_hosts(r->have_hosts ? &r->hosts : NULL, now, now->n_hosts == 1);
+	} else if (!was || was->docker_ok != now->docker_ok) {
 		if (!now->docker_ok)
 			log_error("docker unreachable", "host", cfg->docker_host,
 				  "error", now->docker_error);
@@ -86,29 +109,31 @@ static void log_transitions(const struct reconciler *r, const struct config *cfg
 		if (strcmp(from, to) != 0)
 			log_kv(strcmp(to, "available") == 0 ? LOG_INFO : LOG_WARN, "vpn state changed",
 			       "vpn", v->name, "from", from, "to", to,
-			       "health", health_status_str(v->health), "api_error", v->api_error, NULL);
+			       "health", health_status_str(v->health), "api_error", v->api_error,
+			       "docker_host", cfg->n_docker_hosts > 1 ? v->host : NULL, NULL);
+		if (v->host_down)
+			continue; /* its last view: nothing new to say */
 		if (p && p->exists && v->exists && !str_eq(p->id, v->id))
 			log_warn("vpn container re-created", "vpn", v->name, "old_id", p->id, "new_id", v->id);
 		else if (p && p->exists && v->exists && p->started_at_ms && v->started_at_ms != p->started_at_ms)
 			log_warn("vpn container restarted", "vpn", v->name);
+		/* The control server was asked only while the VPN runs; its
+		 * error appearing, changing or clearing is what an operator
+		 * fixing a config.toml role waits for. */
+		const char *pe = p && p->running ? p->api_error : NULL;
+		if (v->running && !str_eq(pe, v->api_error)) {
+			if (!v->api_error)
+				log_info("vpn control server error cleared", "vpn", v->name, "was", pe);
+			else if (!pe)
+				log_warn("vpn control server error", "vpn", v->name, "error", v->api_error);
+			else
+				log_warn("vpn control server error changed", "vpn", v->name,
+					 "error", v->api_error, "was", pe);
+		}
 		if (p && p->fwd_port != v->fwd_port && (v->api_ok || v->fwd_port))
 			log_kv(v->fwd_port ? LOG_INFO : LOG_WARN, "vpn forwarded port changed",
 			       "vpn", v->name, "from", LOG_INT(p->fwd_port), "to", LOG_INT(v->fwd_port), NULL);
 	}
-}
-
-static struct docker *docker_for(struct reconciler *r, const struct config *cfg,
-				 struct docker_err *err)
-{
-	if (r->docker && str_eq(r->docker_host, cfg->docker_host))
-		return r->docker;
-	docker_free(r->docker);
-	free(r->docker_host);
-	r->docker_host = xstrdup(cfg->docker_host);
-	r->docker = docker_new(cfg->docker_host, err);
-	if (r->docker)
-		docker_set_cancel_fd(r->docker, r->cancel_fd);
-	return r->docker;
 }
 
 /* Control-server state for each running VPN: the daemon's latest read
@@ -131,7 +156,8 @@ static void merge_ctrl(struct reconciler *r, const struct pass_input *in, struct
 	for (size_t i = 0; i < cfg->n_vpns; i++) {
 		struct vpn_obs *v = &obs->vpns[i];
 		struct ctrl_state *c = &r->ctrl[i];
-		if (!v->running)
+		/* A VPN on a host that did not answer keeps its last view. */
+		if (!v->running || v->host_down)
 			continue;
 		const struct ctrl_state *use = NULL;
 		if (in->ctrl && ctrl_matches(&in->ctrl[i], v))
@@ -152,6 +178,22 @@ static void merge_ctrl(struct reconciler *r, const struct pass_input *in, struct
 		ctrl_to_vpn_obs(use, v);
 		ctrl_state_copy(&out->ctrl[i], use);
 	}
+}
+
+/* Which hosts answered last time, for the transition logs: kept apart from
+ * r->obs, which is only replaced by an observation that reached Docker. */
+static void hosts_remember(struct reconciler *r, const struct observed *obs)
+{
+	observed_free(&r->hosts);
+	r->hosts.n_hosts = obs->n_hosts;
+	r->hosts.hosts = xcalloc(obs->n_hosts ? obs->n_hosts : 1, sizeof *r->hosts.hosts);
+	for (size_t i = 0; i < obs->n_hosts; i++) {
+		r->hosts.hosts[i] = obs->hosts[i];
+		r->hosts.hosts[i].name = xstrdup(obs->hosts[i].name);
+		r->hosts.hosts[i].address = xstrdup(obs->hosts[i].address ? obs->hosts[i].address : "");
+		r->hosts.hosts[i].error = obs->hosts[i].error ? xstrdup(obs->hosts[i].error) : NULL;
+	}
+	r->have_hosts = true;
 }
 
 static void apply_live(struct memory *mem, const struct pass_input *in)
@@ -184,8 +226,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 	int64_t now = in->now_ms ? in->now_ms : now_wall_ms();
 	memset(out, 0, sizeof *out);
 	struct observed obs = { 0 };
-	struct docker_err err = { 0 };
-	struct docker *d = docker_for(r, cfg, &err);
+	hosts_clients_sync(&r->clients, cfg, r->cancel_fd);
 
 	/* Engines acted upon last time are inspected again, whatever events
 	 * said (apply reads no events); all of them now and then, since Docker
@@ -201,16 +242,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 		   (resync > 0 && now - r->last_full_inspect_ms >= resync);
 	struct observe_opts opts = { .dirty_ids = dirty, .n_dirty = n_dirty, .inspect_all = all,
 				     .n_engine_inspects = &out->n_inspects };
-	if (!d) {
-		obs.docker_ok = false;
-		obs.docker_error = xstrdup(err.msg);
-		obs.n_vpns = cfg->n_vpns;
-		obs.vpns = xcalloc(cfg->n_vpns ? cfg->n_vpns : 1, sizeof *obs.vpns);
-		for (size_t i = 0; i < cfg->n_vpns; i++)
-			obs.vpns[i].name = xstrdup(cfg->vpns[i].name);
-	} else {
-		observe_build(d, cfg, r->have_obs ? &r->obs : NULL, &opts, &obs);
-	}
+	observe_fleet(r->clients.d, r->clients.err, cfg, r->have_obs ? &r->obs : NULL, &opts, &obs);
 	free(dirty);
 	if (obs.docker_ok) {
 		touched_clear(r);
@@ -220,6 +252,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 	}
 
 	log_transitions(r, cfg, &obs);
+	hosts_remember(r, &obs);
 	if (in->live)
 		apply_live(&r->mem, in);
 	memory_observe(&r->mem, cfg, &obs, now);
@@ -235,7 +268,8 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 	if (in->apply && out->plan.n) {
 		struct apply_result *res = xcalloc(out->plan.n, sizeof *res);
 		struct apply_stats st;
-		apply_run(cfg, &out->plan, &r->mem, now, r->cancel_fd, res, &st);
+		struct apply_ctx cx = { cfg, r->cancel_fd, in->act_until, in->created_by };
+		apply_run(&cx, &out->plan, &r->mem, now, res, &st);
 		for (size_t i = 0; i < out->plan.n; i++) {
 			const struct action *a = &out->plan.v[i];
 			if ((unsigned)a->kind < SNAP_ACTION_KINDS &&
@@ -250,7 +284,7 @@ int reconciler_pass(struct reconciler *r, const struct pass_input *in, struct pa
 			 "failed", LOG_INT(st.failed), "held_back", LOG_INT(st.skipped),
 			 "target", LOG_INT(out->plan.target));
 		out->failed = (unsigned)st.failed;
-		free(res);
+		out->results = res;
 	}
 	if (in->apply)
 		count_pass(r, t0);
@@ -274,5 +308,6 @@ void pass_result_free(struct pass_result *res)
 		ctrl_state_clear(&res->ctrl[i]);
 	free(res->ctrl);
 	plan_free(&res->plan);
+	free(res->results);
 	memset(res, 0, sizeof *res);
 }

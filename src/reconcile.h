@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apply.h"
+#include <stdatomic.h>
+
 #include "config.h"
 #include "ctrl.h"
+#include "hosts.h"
 #include "observe.h"
 #include "plan.h"
 #include "snapshot.h"
@@ -21,11 +25,14 @@ struct docker;
  * it while the pass runs; the commands (plan, apply) call it directly.
  */
 struct reconciler {
-	struct docker *docker;   /* for observation; apply uses its own */
-	char *docker_host;       /* the host the client was made for */
+	/* Observation clients, one per Docker host of the config; apply
+	 * uses its own (one set per worker thread). */
+	struct hosts_clients clients;
 	int cancel_fd;           /* see docker_set_cancel_fd; -1 = none */
 	struct observed obs;     /* last observation */
 	bool have_obs;
+	struct observed hosts;   /* only .hosts: which answered last pass */
+	bool have_hosts;
 	struct memory mem;
 	/* Containers this reconciler acted upon: their cached inspection is
 	 * stale, so the next pass inspects them again. */
@@ -63,6 +70,10 @@ struct pass_input {
 	const struct ctrl_state *ctrl;
 	int demand;             /* extra engines asked for (provision) */
 	bool apply;             /* false: plan only */
+	/* One daemon per fleet (lease.h): with apply, actions start only
+	 * while the wall clock is before *act_until; NULL: no lease. */
+	const _Atomic int64_t *act_until;
+	const char *created_by; /* label of the containers it creates (apply.h) */
 	int64_t now_ms;         /* wall clock of the pass; 0 = read it */
 };
 
@@ -70,6 +81,9 @@ struct pass_result {
 	struct observed obs;      /* what was observed (a copy) */
 	struct memory mem;   /* the memory after the pass (a copy) */
 	struct plan plan;
+	/* Per plan.v[i], what applying it gave (NULL when nothing was
+	 * applied): the loop's history shows each action with its error. */
+	struct apply_result *results;
 	int n;                    /* actions planned; -1 when Docker failed */
 	unsigned failed;          /* actions that failed */
 	unsigned n_inspects;      /* engine inspects this pass made */

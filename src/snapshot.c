@@ -20,6 +20,7 @@ void snapshot_free(struct snapshot *s)
 		free(e->id);
 		free(e->host);
 		free(e->vpn);
+		free(e->docker_host);
 		free(e->state);
 		free(e->ns);
 		free(e->health);
@@ -29,12 +30,23 @@ void snapshot_free(struct snapshot *s)
 	for (size_t i = 0; i < s->n_vpns; i++) {
 		struct snap_vpn *v = &s->vpns[i];
 		free(v->name);
+		free(v->docker_host);
 		free(v->container_id);
 		free(v->health);
 		free(v->public_ip);
 		free(v->api_error);
 	}
 	free(s->vpns);
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		free(s->hosts[i].name);
+		free(s->hosts[i].address);
+		free(s->hosts[i].error);
+	}
+	free(s->hosts);
+	free(s->lease.role);
+	free(s->lease.holder);
+	free(s->lease.self);
+	free(s->lease.why);
 	free(s->docker_error);
 	free(s->config_json);
 	free(s->config_source);

@@ -17,6 +17,7 @@ struct snap_engine {
 	char *host;      /* address clients use: the VPN's `host`, or 127.0.0.1-less
 			    "host" of no-VPN mode (the engine name) */
 	char *vpn;       /* "" when no VPN */
+	char *docker_host; /* the Docker host it runs on (config name) */
 	char *state;     /* Docker state: running, exited, ... */
 	char *ns;        /* ns_state_str: current, stale-restart, ... */
 	int port;        /* published host port (host.http_port) */
@@ -26,13 +27,17 @@ struct snap_engine {
 	bool forwarded;
 	char *health;    /* probe: "healthy", "unhealthy" or "unknown" */
 	int probe_failures;
-	int streams;     /* active streams (in memory) */
+	int streams;     /* active streams when the snapshot was built; the
+			    API shows the live registry's lists instead */
 	bool visible;    /* may take streams now (GET /engines) */
 	char *hidden_reason; /* why not, NULL when visible */
+	int64_t started_at_ms; /* Docker State.StartedAt (wall), 0 unknown */
 };
 
 struct snap_vpn {
 	char *name;
+	char *docker_host;   /* the Docker host it is declared on */
+	bool docker_host_down; /* that host did not answer the latest pass */
 	char *container_id;  /* "" when missing */
 	bool exists;
 	bool running;
@@ -46,6 +51,28 @@ struct snap_vpn {
 	int64_t last_check_ms;      /* wall clock, ms since epoch */
 	int64_t unhealthy_since_ms; /* 0 when available */
 	int restarts;               /* docker restarts issued by us */
+	int max_engines;            /* vpns[].max_engines: its share's ceiling */
+};
+
+/* One Docker host of the fleet (issue 11). */
+struct snap_host {
+	char *name;     /* config name ("default" for the top-level docker) */
+	char *address;  /* unix:///... or tcp://HOST:PORT */
+	bool ok;        /* answered the latest pass */
+	char *error;    /* why not (curl's or Docker's words: a TLS error...) */
+	int vpns;       /* declared VPNs on it */
+	int engines;    /* owned engines seen on it */
+};
+
+/* The lease (lease.h) as the API shows it. */
+struct snap_lease {
+	bool present;   /* a daemon with a lease (false in tests) */
+	char *role;     /* "holder", "standby" or "unknown" */
+	char *holder;   /* the holder's id, NULL when none seen */
+	char *self;     /* this daemon's id */
+	char *why;      /* the last round's decision or error */
+	int64_t since_ms;
+	int64_t act_until_ms; /* holder: acts before this */
 };
 
 /* Cumulative counters since the daemon started. */
@@ -66,6 +93,10 @@ struct snap_metrics {
 	uint64_t reloads_failed;
 	uint64_t docker_requests; /* every Docker API request made */
 	int64_t last_reload_success_ms; /* wall clock */
+	/* Webhooks (notify.h's notify_stats) and the history. */
+	uint64_t notify_sent, notify_failed_attempts, notify_dropped_full, notify_dropped_gave_up;
+	uint64_t notify_queued;
+	uint64_t events_total; /* history entries recorded (GET /events' last_seq) */
 };
 
 struct snapshot {
@@ -86,12 +117,18 @@ struct snapshot {
 	int64_t last_reload_ms;
 	char *last_reload_error; /* NULL after a good reload */
 	char *api_key;       /* api.api_key_file contents, NULL = POSTs open */
+	int replicas_min, replicas_max, min_free; /* replicas.*; max 0 = unknown */
 	/* The last pass. */
 	char *plan_json;     /* plan_to_json of the next pass's actions */
 	struct snap_vpn *vpns;
 	size_t n_vpns;
 	struct snap_engine *engines; /* sorted by port */
 	size_t n_engines;
+	struct snap_host *hosts;
+	size_t n_hosts;
+	bool multi_host;     /* the config has several Docker hosts */
+	struct snap_lease lease;
+	bool standby;        /* another daemon holds the lease: no fleet here */
 	struct snap_metrics metrics;
 };
 

@@ -35,10 +35,11 @@ static size_t status_write(char *data, size_t sz, size_t nm, void *ud)
 	return len;
 }
 
-/* GET base+path as JSON. Returns the tree, or NULL with err set; *code gets
- * the HTTP status (0 when nothing answered). */
-static cJSON *status_get(CURL *h, const char *base, const char *path, long *code,
-			 char *err, size_t errlen)
+/* GET base+path. Returns the body (NUL-terminated, *len bytes; "" when
+ * empty), or NULL with err set when nothing answered; *code gets the HTTP
+ * status (0 when nothing answered). */
+static char *status_get(CURL *h, const char *base, const char *path, long *code,
+			size_t *len, char *err, size_t errlen)
 {
 	struct status_buf b = { 0 };
 	char *url = xasprintf("%s%s", base, path);
@@ -52,19 +53,17 @@ static cJSON *status_get(CURL *h, const char *base, const char *path, long *code
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
 	CURLcode rc = curl_easy_perform(h);
 	*code = 0;
-	cJSON *j = NULL;
+	*len = 0;
 	if (rc != CURLE_OK) {
 		sbuf_printf(err, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
-		goto out;
+		free(url);
+		free(b.p);
+		return NULL;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
-	j = b.p ? cJSON_ParseWithLength(b.p, b.n) : NULL;
-	if (!j)
-		sbuf_printf(err, errlen, "%s: HTTP %ld, not JSON", url, *code);
-out:
 	free(url);
-	free(b.p);
-	return j;
+	*len = b.n;
+	return b.p ? b.p : xstrdup("");
 }
 
 static const char *jstr(const cJSON *o, const char *key, const char *dflt)
@@ -73,11 +72,21 @@ static const char *jstr(const cJSON *o, const char *key, const char *dflt)
 	return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
 }
 
-static long long jint(const cJSON *o, const char *key, long long dflt)
+/* A number member within [min,max] (bounds well inside 2^53), else dflt.
+ * The answer is outside input: 1e400 parses as infinity, and converting
+ * that (or NaN, or anything beyond long long) to an integer is UB. The
+ * comparison is false for NaN, so it is refused with the rest. */
+static long long jint(const cJSON *o, const char *key, long long dflt, long long min,
+		      long long max)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max))
+		return dflt;
+	return (long long)v->valuedouble;
 }
+
+#define STATUS_PORT_MAX 65535
+#define STATUS_COUNT_MAX 1000000000LL
 
 static bool jbool(const cJSON *o, const char *key)
 {
@@ -86,11 +95,15 @@ static bool jbool(const cJSON *o, const char *key)
 
 static void print_engine(FILE *out, const cJSON *e)
 {
-	long long p2p = jint(e, "p2p_port", 0);
+	long long p2p = jint(e, "p2p_port", 0, 0, STATUS_PORT_MAX);
 	fprintf(out, "    %-24s %s:%lld  p2p %lld%s  %s  streams %lld\n",
-		jstr(e, "container_name", "?"), jstr(e, "host", "?"), jint(e, "port", 0), p2p,
+		jstr(e, "container_name", "?"), jstr(e, "host", "?"),
+		jint(e, "port", 0, 0, STATUS_PORT_MAX), p2p,
 		jbool(e, "forwarded") ? " (forwarded)" : "", jstr(e, "health", "unknown"),
-		jint(e, "streams", 0));
+		/* "streams" became the list of IDs (issue 8); older daemons
+		 * sent the count there. */
+		jint(e, "stream_count", jint(e, "streams", 0, 0, STATUS_COUNT_MAX), 0,
+		     STATUS_COUNT_MAX));
 }
 
 /* Engines of one VPN ("" = no VPN), visible ones only; returns how many. */
@@ -108,18 +121,61 @@ static size_t print_engines_of(FILE *out, const cJSON *engines, const char *vpn)
 	return n;
 }
 
-static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines)
+/* The lease and, when the fleet spans several, the Docker hosts (issue
+ * 11), from /vpn/status. Returns whether hosts were listed (then each VPN
+ * and hidden engine names its own). */
+static bool print_hosts(FILE *out, const cJSON *vpn)
 {
-	const cJSON *fp = cJSON_GetObjectItemCaseSensitive(v, "forwarded_port");
+	const cJSON *lease = cJSON_GetObjectItemCaseSensitive(vpn, "lease");
+	if (cJSON_IsObject(lease)) {
+		const char *role = jstr(lease, "role", "unknown");
+		fprintf(out, "lease: %s", strcmp(role, "holder") == 0 ? "held by this daemon (acting)"
+			: strcmp(role, "standby") == 0 ? "STANDBY: another daemon acts" : "unknown (not acting)");
+		const char *why = jstr(lease, "why", NULL);
+		if (why && strcmp(role, "holder") != 0)
+			fprintf(out, "\n  %s", why);
+		fputc('\n', out);
+	}
+	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(vpn, "docker_hosts");
+	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) < 2)
+		return false;
+	fputs("docker hosts:\n", out);
+	const cJSON *h;
+	cJSON_ArrayForEach(h, hosts) {
+		bool up = jbool(h, "reachable");
+		long long nv = jint(h, "vpns", 0, 0, STATUS_COUNT_MAX);
+		long long ne = jint(h, "engines", 0, 0, STATUS_COUNT_MAX);
+		fprintf(out, "  %-12s %s  %s, %lld vpn%s, %lld engine%s\n", jstr(h, "name", "?"),
+			jstr(h, "host", "?"), up ? "reachable" : "UNREACHABLE", nv, nv == 1 ? "" : "s",
+			ne, ne == 1 ? "" : "s");
+		if (!up)
+			fprintf(out, "    %s\n", jstr(h, "error", "no answer"));
+	}
+	return true;
+}
+
+static void print_vpn(FILE *out, const cJSON *v, const cJSON *engines, bool hosts)
+{
 	char fwd[16] = "none";
-	if (cJSON_IsNumber(fp))
-		sbuf_printf(fwd, sizeof fwd, "%d", fp->valueint);
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(v, "forwarded_port"))) {
+		long long fp = jint(v, "forwarded_port", -1, 0, STATUS_PORT_MAX);
+		if (fp < 0)
+			sbuf_printf(fwd, sizeof fwd, "invalid");
+		else
+			sbuf_printf(fwd, sizeof fwd, "%lld", fp);
+	}
 	const char *name = jstr(v, "name", "?");
-	fprintf(out, "VPN %s  [%s]\n", name, jstr(v, "port_range", "-"));
+	fprintf(out, "VPN %s  [%s]", name, jstr(v, "port_range", "-"));
+	if (hosts)
+		fprintf(out, "  on docker host %s%s", jstr(v, "docker_host", "default"),
+			cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "docker_host_reachable"))
+				? " (UNREACHABLE)" : "");
+	fputc('\n', out);
 	fprintf(out, "  health %s, %s, forwarded port %s, public IP %s\n",
 		jstr(v, "health", "none"), jbool(v, "connected") ? "connected" : "NOT connected",
 		fwd, jstr(v, "public_ip", "unknown"));
-	fprintf(out, "  engines %lld, restarts %lld", jint(v, "engines", 0), jint(v, "restarts", 0));
+	fprintf(out, "  engines %lld, restarts %lld", jint(v, "engines", 0, 0, STATUS_COUNT_MAX),
+		jint(v, "restarts", 0, 0, STATUS_COUNT_MAX));
 	const char *since = jstr(v, "unhealthy_since", NULL);
 	if (since)
 		fprintf(out, ", unavailable since %s", since);
@@ -136,6 +192,7 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 {
 	const char *mode = jstr(vpn, "mode", "none");
 	fprintf(out, "mode: %s\n", mode);
+	bool hosts = print_hosts(out, vpn);
 	if (cfg) {
 		fprintf(out, "config: %s (hash %s, loaded %s)\n", jstr(cfg, "source", "?"),
 			jstr(cfg, "hash", "-"), jstr(cfg, "last_reload", "never"));
@@ -152,7 +209,7 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 		*(jbool(e, "visible") ? &visible : &hidden) += 1;
 	fprintf(out, "engines: %zu serving, %zu hidden\n\n", visible, hidden);
 	cJSON_ArrayForEach(v, vpns)
-		print_vpn(out, v, engines);
+		print_vpn(out, v, engines, hosts);
 	if (cJSON_GetArraySize(vpns) == 0) {
 		fputs("engines (no VPN):\n", out);
 		if (!print_engines_of(out, engines, ""))
@@ -164,11 +221,37 @@ static void print_summary(FILE *out, const cJSON *vpn, const cJSON *engines, con
 			if (jbool(e, "visible"))
 				continue;
 			const char *ev = jstr(e, "vpn_container", "");
-			fprintf(out, "    %-24s %s%s%s: %s\n", jstr(e, "container_name", "?"),
-				*ev ? "on " : "", ev, *ev ? "" : "no VPN",
-				jstr(e, "hidden_reason", "hidden"));
+			fprintf(out, "    %-24s %s%s%s", jstr(e, "container_name", "?"),
+				*ev ? "on " : "", ev, *ev ? "" : "no VPN");
+			if (hosts)
+				fprintf(out, " (docker host %s)", jstr(e, "docker_host", "default"));
+			fprintf(out, ": %s\n", jstr(e, "hidden_reason", "hidden"));
 		}
 	}
+}
+
+int status_print(FILE *out, const char *vpn_body, size_t vpn_len, const char *engines_body,
+		 size_t engines_len, const char *cfg_body, size_t cfg_len, char *err, size_t errlen)
+{
+	int rc = -1;
+	cJSON *vpn = vpn_body ? cJSON_ParseWithLength(vpn_body, vpn_len) : NULL;
+	cJSON *engines = engines_body ? cJSON_ParseWithLength(engines_body, engines_len) : NULL;
+	cJSON *cfg = cfg_body ? cJSON_ParseWithLength(cfg_body, cfg_len) : NULL;
+	if (!cJSON_IsObject(vpn)) {
+		sbuf_printf(err, errlen, "/vpn/status: not a JSON object");
+		goto out;
+	}
+	if (!cJSON_IsArray(engines)) {
+		sbuf_printf(err, errlen, "/engines?all=1: not a JSON array");
+		goto out;
+	}
+	print_summary(out, vpn, engines, cJSON_IsObject(cfg) ? cfg : NULL);
+	rc = 0;
+out:
+	cJSON_Delete(vpn);
+	cJSON_Delete(engines);
+	cJSON_Delete(cfg);
+	return rc;
 }
 
 int status_run(const char *api_url, FILE *out)
@@ -188,40 +271,47 @@ int status_run(const char *api_url, FILE *out)
 	int rc = 1;
 	char err[512] = "";
 	long code;
-	cJSON *vpn = NULL, *engines = NULL, *cfg = NULL;
+	size_t vlen = 0, elen = 0, clen = 0;
+	char *vpn = NULL, *engines = NULL, *cfg = NULL;
 	if (!h) {
 		fprintf(stderr, "ace-orchestrator status: cannot initialise libcurl\n");
 		goto out;
 	}
-	vpn = status_get(h, b, "/vpn/status", &code, err, sizeof err);
-	if (!vpn || code != 200) {
-		if (code == 0)
-			fprintf(stderr,
-				"ace-orchestrator status: daemon unreachable at %s (%s)\n"
-				"is `ace-orchestrator run` running, and does --api match api.listen?\n",
-				b, err);
-		else
-			fprintf(stderr, "ace-orchestrator status: %s/vpn/status answered HTTP %ld: %s\n",
-				b, code, vpn ? jstr(vpn, "error", "?") : err);
+	vpn = status_get(h, b, "/vpn/status", &code, &vlen, err, sizeof err);
+	if (!vpn) {
+		fprintf(stderr,
+			"ace-orchestrator status: daemon unreachable at %s (%s)\n"
+			"is `ace-orchestrator run` running, and does --api match api.listen?\n",
+			b, err);
 		goto out;
 	}
-	engines = status_get(h, b, "/engines?all=1", &code, err, sizeof err);
-	if (!engines || code != 200 || !cJSON_IsArray(engines)) {
+	if (code != 200) {
+		cJSON *j = cJSON_ParseWithLength(vpn, vlen);
+		fprintf(stderr, "ace-orchestrator status: %s/vpn/status answered HTTP %ld: %s\n",
+			b, code, j ? jstr(j, "error", "?") : "not JSON");
+		cJSON_Delete(j);
+		goto out;
+	}
+	engines = status_get(h, b, "/engines?all=1", &code, &elen, err, sizeof err);
+	if (!engines || code != 200) {
 		fprintf(stderr, "ace-orchestrator status: %s/engines?all=1 failed: %s\n", b,
-			err[0] ? err : "unexpected answer");
+			engines ? "unexpected answer" : err);
 		goto out;
 	}
-	cfg = status_get(h, b, "/config", &code, err, sizeof err);
+	cfg = status_get(h, b, "/config", &code, &clen, err, sizeof err);
 	if (cfg && code != 200) {
-		cJSON_Delete(cfg);
+		free(cfg);
 		cfg = NULL;
 	}
-	print_summary(out, vpn, engines, cfg);
+	if (status_print(out, vpn, vlen, engines, elen, cfg, clen, err, sizeof err) < 0) {
+		fprintf(stderr, "ace-orchestrator status: %s: %s\n", b, err);
+		goto out;
+	}
 	rc = 0;
 out:
-	cJSON_Delete(vpn);
-	cJSON_Delete(engines);
-	cJSON_Delete(cfg);
+	free(vpn);
+	free(engines);
+	free(cfg);
 	if (h)
 		curl_easy_cleanup(h);
 	curl_global_cleanup();

@@ -13,4 +13,12 @@
  * reached or answers with an error. */
 int status_run(const char *api_url, FILE *out);
 
+/* The summary from the three answers' bodies (cfg may be NULL), which need
+ * not be NUL-terminated: 0, or -1 with err set when /vpn/status is not an
+ * object or /engines not an array. Out-of-range numbers print as 0 or
+ * "invalid", never as an integer conversion of 1e400. Fuzzed. */
+int status_print(FILE *out, const char *vpn_body, size_t vpn_len, const char *engines_body,
+		 size_t engines_len, const char *cfg_body, size_t cfg_len, char *err,
+		 size_t errlen);
+
 #endif

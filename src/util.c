@@ -222,52 +222,88 @@ int64_t now_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* True when s[0..n) are all ASCII digits (never reads past a NUL: the
+ * NUL itself fails the test and stops the walk). */
+static bool util_digits(const char *s, size_t n)
 {
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
 }
 
+/* RFC 3339 (section 5.6) date-time, strictly: "YYYY-MM-DDTHH:MM:SS", an
+ * optional fraction of any length, then "Z" or "+HH:MM"/"-HH:MM". The shape
+ * is checked byte by byte before anything is read past it, so no input can
+ * make the parser read beyond its NUL; glibc's strptime reads the fields and
+ * timegm does the calendar arithmetic. */
 int64_t parse_rfc3339_ms(const char *s)
 {
-	int y, mo, d, h, mi, sec, n = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+	if (!s || !util_digits(s, 4) || s[4] != '-' || !util_digits(s + 5, 2) ||
+	    s[7] != '-' || !util_digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') ||
+	    !util_digits(s + 11, 2) || s[13] != ':' || !util_digits(s + 14, 2) ||
+	    s[16] != ':' || !util_digits(s + 17, 2))
 		return -1;
-	if (y <= 1)
-		return 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	/* Fixed-width fields were checked above, so strptime cannot skip blanks
+	 * or take a sign; it still refuses month 13, hour 24 and the like. Its
+	 * literals are case-sensitive: the lowercase 't' RFC 3339 allows is
+	 * normalised in a copy. */
+	char head[20];
+	memcpy(head, s, 19);
+	head[10] = 'T';
+	head[19] = '\0';
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(head, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end != head + 19)
 		return -1;
-	const char *p = s + n;
+	const char *p = s + 19;
 	int64_t ms = 0;
 	if (*p == '.') {
-		int digits = 0;
+		size_t digits = 0;
 		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
 			if (digits < 3)
 				ms = ms * 10 + (*p - '0');
+		if (digits == 0)
+			return -1; /* RFC 3339: a fraction has at least one digit */
 		for (; digits < 3; digits++)
 			ms *= 10;
 	}
-	int64_t off = 0;
-	if (*p == 'Z') {
+	long off = 0;
+	if (*p == 'Z' || *p == 'z') {
 		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+	} else if ((*p == '+' || *p == '-') && util_digits(p + 1, 2) && p[3] == ':' &&
+		   util_digits(p + 4, 2)) {
+		int oh = (p[1] - '0') * 10 + (p[2] - '0');
+		int om = (p[4] - '0') * 10 + (p[5] - '0');
+		if (oh > 23 || om > 59)
 			return -1;
-		off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+		off = (oh * 60L + om) * 60 * (*p == '+' ? 1 : -1);
 		p += 6;
 	} else {
 		return -1;
 	}
 	if (*p)
 		return -1;
-	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-	return t * 1000 + ms;
+	/* Docker's zero time ("0001-01-01T00:00:00Z", never started): 0. */
+	if (tm.tm_year + 1900 <= 1)
+		return 0;
+	/* A leap second (23:59:60) is the last second of its minute repeated. */
+	bool leap = tm.tm_sec == 60;
+	if (tm.tm_sec > 60)
+		return -1;
+	if (leap)
+		tm.tm_sec = 59;
+	int year = tm.tm_year, mon = tm.tm_mon, mday = tm.tm_mday;
+	time_t t = timegm(&tm);
+	/* timegm normalises 2026-02-30 to March 2: refuse what moved. */
+	if (t == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_yday == 364))
+		return -1;
+	if (tm.tm_year != year || tm.tm_mon != mon || tm.tm_mday != mday)
+		return -1;
+	int64_t ms_total = ((int64_t)t + leap - off) * 1000 + ms;
+	/* Before the epoch is no time Docker reports; -1 means "unusable". */
+	return ms_total < 0 ? -1 : ms_total;
 }
 
 uint64_t fnv1a64(uint64_t h, const void *p, size_t n)

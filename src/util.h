@@ -50,8 +50,9 @@ char *read_file(const char *path, size_t max, size_t *len);
 /* Monotonic milliseconds (for timers, back-off) and wall-clock ms since epoch. */
 int64_t now_mono_ms(void);
 int64_t now_wall_ms(void);
-/* RFC 3339 "2026-11-22T04:09:00.123456789Z" -> ms since epoch; -1 if bad,
- * 0 for Docker's zero time "0001-01-01T00:00:00Z". */
+/* RFC 3339 "2026-11-22T04:09:00.123456789Z" -> ms since epoch (fraction
+ * truncated, offset applied); -1 if malformed or before 1970, 0 for
+ * Docker's zero time "0001-01-01T00:00:00Z". Never reads past the NUL. */
 int64_t parse_rfc3339_ms(const char *s);
 
 /* FNV-1a 64 over n bytes, continuing from h (start with FNV1A64_INIT):

@@ -3,6 +3,7 @@
 #include "config-auto.h"
 
 #include <errno.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -106,30 +107,19 @@ static void validate_engine(const struct config *c, struct diags *d)
 /* ---- ports ---- */
 
 /* Port of the control-server URL ("http://gluetun:8000/x" -> 8000); the
- * scheme's default when none is written, 0 when it cannot be told. */
+ * scheme's default when none is written, 0 when it cannot be told. Parsed
+ * by libcurl, which is what will connect to it. */
 static int validate_url_port(const char *url)
 {
-	const char *p = strstr(url, "://");
-	int def = str_startswith(url, "https://") ? 443 : 80;
-	p = p ? p + 3 : url;
-	size_t hostlen = strcspn(p, "/?#");
-	const char *colon = NULL;
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', hostlen);
-		if (rb && rb + 1 < p + hostlen && rb[1] == ':')
-			colon = rb + 1;
-	} else {
-		colon = memchr(p, ':', hostlen);
-	}
-	if (!colon)
-		return def;
-	long port = 0;
-	for (const char *q = colon + 1; q < p + hostlen; q++) {
-		if (*q < '0' || *q > '9' || port > 65535)
-			return 0;
-		port = port * 10 + (*q - '0');
-	}
-	return port >= 1 && port <= 65535 ? (int)port : 0;
+	CURLU *u = curl_url();
+	char *port = NULL;
+	long n = 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
+		n = strtol(port, NULL, 10);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return n >= 1 && n <= 65535 ? (int)n : 0;
 }
 
 /* Where an internal-range error points: the base when the file sets it,
@@ -358,4 +348,5 @@ void validate_config(struct config *c, const char *basedir, struct diags *d)
 			  c->replicas.min_free, c->replicas.max);
 	}
 	validate_secrets(c, basedir, d);
+	config_docker_validate(c, basedir, d);
 }

@@ -5,7 +5,7 @@
 set -u
 : "${top_srcdir:?}" "${ACE:?}"
 # The dump shows docker.host, which DOCKER_HOST fills in when the file has none.
-unset DOCKER_HOST
+unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 tmp=${TMPDIR:-/tmp}/golden.$$
 mkdir -p "$tmp" || exit 99
 trap 'rm -rf "$tmp"' EXIT

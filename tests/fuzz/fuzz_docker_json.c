@@ -3,8 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "docker.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,5 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (docker_parse_event(s, size, &e, err, sizeof(err)) == 0)
 		docker_event_free(&e);
 	(void)docker_parse_version(s, size, ver, sizeof(ver), err, sizeof(err));
+	/* The RFC 3339 times of inspect answers, straight: an exact-size
+	 * NUL-terminated copy, so a read past the NUL is an ASan crash. */
+	char *t = malloc(size + 1);
+	if (t) {
+		memcpy(t, data, size);
+		t[size] = '\0';
+		if (parse_rfc3339_ms(t) < -1)
+			abort();
+		free(t);
+	}
 	return 0;
 }

@@ -41,7 +41,9 @@ it_init() {
 it_cleanup() {
 	rc=$?
 	for p in $it_pids; do kill -9 "$p" 2>/dev/null; done
-	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id")
+	# The lease's containers too: a daemon killed here (kill -9) leaves them.
+	ids=$(docker ps -aq --filter "label=acestream.orchestrator=$it_id"; docker ps -aq --filter "label=acestream.test=$it_id"
+	      docker ps -aq --filter "label=acestream.lease=$it_id")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
 	# Private Docker daemons (dockerd2.sh) go too, with their containers.
 	type d2_cleanup_all >/dev/null 2>&1 && d2_cleanup_all
@@ -195,3 +197,49 @@ start_two_vpns() {
 # cond 'SHELL EXPRESSION': evaluated in this shell, so the helpers above can
 # be used in wait_for/check conditions.
 cond() { eval "$1"; }
+
+# --- the fault-injecting Docker proxy (tests/fixtures/README.md) -----------
+# start_faultproxy [ARGS...]: tests/fixtures/docker-faultproxy in front of the
+# real Docker socket, data on $fp_sock (point docker.host at
+# unix://$fp_sock), control on $fp_ctl; ARGS go to the proxy (--tcp PORT,
+# --seed N). Its stderr (ASan reports included) goes to $fp_log.
+start_faultproxy() {
+	fp_sock=$it_dir/docker.sock fp_ctl=$it_dir/faultproxy.ctl fp_log=$it_dir/faultproxy.log
+	fp_up=${DOCKER_HOST:-unix:///var/run/docker.sock}
+	"$top_builddir/tests/fixtures/docker-faultproxy" --listen "$fp_sock" --control "$fp_ctl" \
+		--upstream "${fp_up#unix://}" "$@" 2>>"$fp_log" &
+	fp_pid=$!
+	it_pids="$it_pids $fp_pid"
+	wait_for 10 test -S "$fp_ctl"
+}
+# fp_ctl_req METHOD PATH: one control request; prints the answer.
+fp_ctl_req() { curl -fsS -m 5 --unix-socket "$fp_ctl" -X "$1" "http://faultproxy$2"; }
+# set_fault 'path=GLOB&action=A[&delay=MS&code=N&bytes=N&prob=P&count=N&method=M]':
+# adds a rule; sets fp_rule to its id.
+set_fault() {
+	fp_rule=$(fp_ctl_req POST "/faults?$1" | sed -n 's/^id=\([0-9]*\) .*/\1/p')
+	[ -n "$fp_rule" ]
+}
+clear_faults() { fp_ctl_req DELETE /faults >/dev/null; }
+# fault_hits [ID]: how often rule ID (default: the last set) fired.
+fault_hits() { fp_ctl_req GET /faults | sed -n "s/^id=${1:-$fp_rule} .* hits=\([0-9]*\)\$/\1/p"; }
+# fault_stat NAME: one counter of GET /stats (requests, forwarded, injected,
+# delayed, connections, stalled, ...).
+fault_stat() { fp_ctl_req GET /stats | awk -v k="$1" '$1 == k { print $2 }'; }
+# fault_down / fault_up: Docker "stopped" (socket gone) and back.
+fault_down() { fp_ctl_req POST /down >/dev/null; }
+fault_up() { fp_ctl_req POST /up >/dev/null; }
+# fault_drop: closes every open connection (the events stream too), as a
+# restarting dockerd does.
+fault_drop() { fp_ctl_req POST /drop >/dev/null; }
+# stop_faultproxy: SIGTERM; 0 when it exited 0 with no sanitizer report.
+stop_faultproxy() {
+	kill -TERM "$fp_pid" 2>/dev/null
+	wait "$fp_pid" 2>/dev/null
+	fp_rc=$?
+	[ "$fp_rc" -eq 0 ] && ! sanitizer_report "$fp_log"
+}
+# sanitizer_report FILE: 0 when FILE holds an ASan/UBSan/LSan report.
+sanitizer_report() {
+	grep -Eq 'runtime error:|ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|SUMMARY: [A-Za-z]*Sanitizer' "$1"
+}

@@ -19,7 +19,7 @@ check "4 engines visible in /engines (probed)" wait_for 45 cond "[ \$(visible) -
 eng=$(curl -fsS "$API/engines")
 check "/engines sorted by port" test "$(echo "$eng" | grep -o '"port":[0-9]*' | cut -d: -f2 | tr '\n' ' ')" = "$B $((B + 1)) $((B + 10)) $((B + 11)) "
 check "/engines has the documented fields" cond "echo '$eng' | grep -q '\"container_id\":\"[0-9a-f]\{64\}\",\"host\":\"127.0.0.1\"'"
-for f in container_name container_id host port vpn_container forwarded p2p_port https_port health streams; do
+for f in container_name container_id host port vpn_container forwarded p2p_port https_port health streams stream_count; do
 	check "/engines field $f" cond "echo '$eng' | grep -q '\"$f\":'"
 done
 
@@ -52,7 +52,8 @@ eq "/readyz 200" "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" 200
 # A busy engine survives scale-down.
 busy=$it_id-$((B + 11))
 eq "stream_started on $busy: 200" "$(post -H 'Authorization: Bearer s3cret-key' -d "{\"container_name\":\"$busy\",\"stream_id\":\"st-1\"}" "$API/events/stream_started")" 200
-check "/engines shows its stream" wait_for 5 cond "curl -fsS $API/engines/$busy | grep -q '\"streams\":1'"
+# streams is the list of stream IDs, stream_count the number (issue 8).
+check "/engines shows its stream" wait_for 5 cond "curl -fsS $API/engines/$busy | grep -q '\"streams\":\[\"st-1\"\],\"stream_count\":1,'"
 two_vpn_config $B 1 | write_config
 # min 1, min_free 0, one busy engine: T = 1, and that engine is the one kept.
 check "scale down to min 1 leaves one engine" wait_for 30 cond "[ \$(engine_count) -eq 1 ]"

@@ -192,6 +192,112 @@ expect "legacy: old route sees the change" '200 {"port":40021}' \
 
 expect "old format: /v1/portforward has no ports" '200 {"port":40030}' "$(http GET "$OU/v1/portforward")"
 
+# ------------------------------------------- releases (GLUETUN_VERSION)
+# headers URL [CURL-ARGS...] -> the response's header lines, CR stripped
+headers() { u=$1; shift; curl -s -m 5 -o /dev/null -D - "$@" "$u" | tr -d '\r'; }
+
+R39=$RUN-v3390 R40=$RUN-v340 R40K=$RUN-v340key R41=$RUN-v341 RL=$RUN-latest RLN=$RUN-latestnone
+# Only RL and RH need Docker's health check; the others' events would crowd
+# the 256 events Docker replays to other tests.
+dockrun --no-healthcheck --name "$R39" -e GLUETUN_VERSION=v3.39.0 -e FORWARDED_PORT=40040 -e API_KEY=ignored \
+	-p 127.0.0.1::8000 "$GIMG" >/dev/null
+dockrun --no-healthcheck --name "$R40" -e GLUETUN_VERSION=v3.40.0 -e FORWARDED_PORT=40041 -p 127.0.0.1::8000 "$GIMG" >/dev/null
+dockrun --no-healthcheck --name "$R40K" -e GLUETUN_VERSION=v3.40.2 -e FORWARDED_PORT=40041 \
+	-e 'AUTH_ROLES=apikey:k40|GET /v1/openvpn/portforwarded' -p 127.0.0.1::8000 "$GIMG" >/dev/null
+dockrun --no-healthcheck --name "$R41" -e GLUETUN_VERSION=v3.41.0 -e FORWARDED_PORT=40042,40043 \
+	-e 'AUTH_ROLES=apikey:k41|GET /v1/portforward,GET /v1/openvpn/portforwarded;basic:user:pass|GET /v1/publicip/ip' \
+	-p 127.0.0.1::8000 "$GIMG" >/dev/null
+dockrun --name "$RL" -e GLUETUN_VERSION=latest -e FORWARDED_PORT=40044 \
+	-e 'AUTH_ROLES=none|GET /v1/portforward' -p 127.0.0.1::8000 "$GIMG" >/dev/null
+dockrun --no-healthcheck --name "$RLN" -e GLUETUN_VERSION=latest -e FORWARDED_PORT=40044 -p 127.0.0.1::8000 "$GIMG" >/dev/null
+U39=http://$(host_port "$R39" 8000) U40=http://$(host_port "$R40" 8000) U40K=http://$(host_port "$R40K" 8000)
+U41=http://$(host_port "$R41" 8000) UL=http://$(host_port "$RL" 8000) ULN=http://$(host_port "$RLN" 8000)
+for u in "$U39" "$U40" "$U40K" "$U41" "$UL" "$ULN"; do
+	wait_http "$u/test/health" 10 || fatal "control server at $u does not answer"
+done
+
+expect "v3.39.0: new route unknown -> 400" '400 GET /portforward not found' "$(http GET "$U39/v1/portforward")"
+expect "v3.39.0: old route" '200 {"port":40040}' "$(http GET "$U39/v1/openvpn/portforwarded")"
+expect "v3.39.0: no auth at all (a key is ignored)" '200 {"port":40040}' \
+	"$(http GET "$U39/v1/openvpn/portforwarded" '' -H 'X-API-Key: wrong')"
+expect "v3.39.0: unknown /v1 route -> 400" '400 GET /nope not found' "$(http GET "$U39/v1/nope")"
+expect "v3.40: new route is in no role -> 401" '401 Unauthorized' "$(http GET "$U40/v1/portforward")"
+expect "v3.40: old route public without config.toml" '200 {"port":40041}' "$(http GET "$U40/v1/openvpn/portforwarded")"
+expect_in "v3.40: public IP public without config.toml" '200 {"public_ip":"203.0.113.10"' "$(http GET "$U40/v1/publicip/ip")"
+expect "v3.40 + role: no key -> 401" '401 Unauthorized' "$(http GET "$U40K/v1/openvpn/portforwarded")"
+expect "v3.40 + role: X-API-Key" '200 {"port":40041}' "$(http GET "$U40K/v1/openvpn/portforwarded" '' -H 'X-API-Key: k40')"
+expect "v3.40 + config.toml: routes outside it -> 401" '401 Unauthorized' "$(http GET "$U40K/v1/publicip/ip")"
+expect "v3.41: new route with key, two ports" '200 {"ports":[40042,40043]}' \
+	"$(http GET "$U41/v1/portforward" '' -H 'X-API-Key: k41')"
+expect "v3.41: key as ?api_key=" '200 {"ports":[40042,40043]}' "$(http GET "$U41/v1/portforward?api_key=k41")"
+expect "v3.41: new route without key -> 401" '401 Unauthorized' "$(http GET "$U41/v1/portforward")"
+expect "v3.41: old route -> 301" '301 <a href="/v1/portforward">Moved Permanently</a>.' \
+	"$(http GET "$U41/v1/openvpn/portforwarded" '' -H 'X-API-Key: k41')"
+expect_in "v3.41: 301 Location" 'Location: /v1/portforward' \
+	"$(headers "$U41/v1/openvpn/portforwarded" -H 'X-API-Key: k41')"
+expect "v3.41: following the 301 with the key" '200 {"ports":[40042,40043]}' \
+	"$(http GET "$U41/v1/openvpn/portforwarded" '' -L -H 'X-API-Key: k41')"
+expect "v3.41: basic role" '200 {"public_ip":"203.0.113.10","region":"Test","country":"Testland","city":"Test"}' \
+	"$(http GET "$U41/v1/publicip/ip" '' -u user:pass)"
+expect_in "v3.41: basic role without credentials -> challenge" 'WWW-Authenticate: Basic realm="restricted", charset="UTF-8"' \
+	"$(headers "$U41/v1/publicip/ip")"
+expect "v3.41: wrong basic password -> 401" '401 Unauthorized' "$(http GET "$U41/v1/publicip/ip" '' -u user:nope)"
+expect "latest: new route, none role" '200 {"port":40044,"ports":[40044]}' "$(http GET "$UL/v1/portforward")"
+expect "latest: old route in no role -> 401" '401 Unauthorized' "$(http GET "$UL/v1/openvpn/portforwarded")"
+expect "latest: no config.toml -> every route 401" '401 Unauthorized' "$(http GET "$ULN/v1/publicip/ip")"
+expect "latest: no config.toml, new route 401" '401 Unauthorized' "$(http GET "$ULN/v1/portforward")"
+http PUT "$UL/test/portforward" '{"ports":[]}' >/dev/null
+expect "latest: no port -> port 0, ports null" '200 {"port":0,"ports":null}' "$(http GET "$UL/v1/portforward")"
+http PUT "$UL/test/portforward" '{"ports":[40044]}' >/dev/null
+
+RB=$RUN-badrole
+dockrun --no-healthcheck --name "$RB" -e GLUETUN_VERSION=v3.40.0 -e 'AUTH_ROLES=none|GET /v1/portforward' "$GIMG" >/dev/null
+expect "v3.40: a role naming GET /v1/portforward stops Gluetun -> exit 1" 1 \
+	"$(timeout 10 docker wait "$RB" 2>/dev/null || echo timeout)"
+expect_in "v3.40: with Gluetun's message" 'route not supported by the control server: GET /v1/portforward' \
+	"$(docker logs "$RB" 2>&1)"
+RU=$RUN-badversion
+dockrun --no-healthcheck --name "$RU" -e GLUETUN_VERSION=v4.0.0 "$GIMG" >/dev/null
+expect "unknown GLUETUN_VERSION -> exit 2" 2 "$(timeout 10 docker wait "$RU" 2>/dev/null || echo timeout)"
+
+# Internal VPN restart on :latest: same container, unhealthy, port 0, healthy, new port.
+if wait_health "$RL" healthy 30; then ok "latest healthy before the VPN restart"; else notok "latest healthy before the VPN restart"; fi
+id0=$(docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$RL")
+expect_in "vpn-restart accepted" '200 {"down_ms":1500,' \
+	"$(http PUT "$UL/test/vpn-restart" '{"down_ms":1500,"zero_ms":4000,"port":40045}')"
+expect "during the restart: port 0, ports null" '200 {"port":0,"ports":null}' "$(http GET "$UL/v1/portforward")"
+if wait_health "$RL" unhealthy 15; then ok "docker: unhealthy during the VPN restart"; else notok "docker: unhealthy during the VPN restart"; fi
+if wait_health "$RL" healthy 15; then ok "docker: healthy again"; else notok "docker: healthy again"; fi
+expect "healthy again, port still 0" '200 {"port":0,"ports":null}' "$(http GET "$UL/v1/portforward")"
+n=0
+while [ "$n" -lt 50 ] && [ "$(http GET "$UL/v1/portforward")" != '200 {"port":40045,"ports":[40045]}' ]; do
+	sleep 0.2; n=$((n + 1))
+done
+expect "then the new port" '200 {"port":40045,"ports":[40045]}' "$(http GET "$UL/v1/portforward")"
+expect "same container, same StartedAt" "$id0" "$(docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$RL")"
+
+# Faults for the control routes; /test/* and the health check stay prompt.
+expect "fault: delay" '200 {"delay_ms":800,"hang":false}' "$(http PUT "$UL/test/fault" '{"delay_ms":800}')"
+t0=$(date +%s%N)
+expect "fault: delayed answer still right" '200 {"port":40045,"ports":[40045]}' "$(http GET "$UL/v1/portforward")"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "$ms" -ge 750 ]; then ok "fault: answer came after ${ms} ms"; else notok "fault: answer after ${ms} ms, wanted >= 800"; fi
+expect "fault: hang" '200 {"delay_ms":0,"hang":true}' "$(http PUT "$UL/test/fault" '{"delay_ms":0,"hang":true}')"
+code=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$UL/v1/portforward" || true)
+expect "fault: hanging route never answers" 000 "$code"
+expect "fault: /test/health still answers" '200 {"healthy":true}' "$(http GET "$UL/test/health")"
+expect "fault: cleared" '200 {"delay_ms":0,"hang":false}' "$(http PUT "$UL/test/fault" '{"hang":false}')"
+expect "fault: answers again" '200 {"port":40045,"ports":[40045]}' "$(http GET "$UL/v1/portforward")"
+RH=$RUN-hang
+dockrun --name "$RH" -e GLUETUN_VERSION=latest -e HANG=1 -e 'AUTH_ROLES=none|GET /v1/portforward' \
+	-p 127.0.0.1::8000 "$GIMG" >/dev/null
+UH=http://$(host_port "$RH" 8000)
+wait_http "$UH/test/health" 10 || fatal "control server at $UH does not answer"
+if wait_health "$RH" healthy 30; then ok "HANG=1: docker health unaffected"; else notok "HANG=1: docker health unaffected"; fi
+code=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$UH/v1/portforward" || true)
+expect "HANG=1: control route never answers" 000 "$code"
+docker rm -f "$R39" "$R40" "$R40K" "$R41" "$RL" "$RLN" "$RB" "$RU" "$RH" >/dev/null 2>&1 || true
+
 # -------------------------------------------------- health transitions
 expect "flip /test/health to unhealthy" '200 {"healthy":false}' \
 	"$(http PUT "$CTRL/test/health" '{"healthy":false}')"

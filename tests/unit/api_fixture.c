@@ -36,6 +36,7 @@ static void fixture_vpn(struct snap_vpn *v, const char *name, const char *id, in
 	v->exists = true;
 	v->running = true;
 	v->port_range = (struct port_range){ lo, hi };
+	v->max_engines = hi - lo + 1;
 	v->last_check_ms = FIXTURE_NOW_MS;
 }
 
@@ -51,6 +52,9 @@ static struct snapshot *fixture_base(void)
 	s->config_source = xstrdup("/etc/ace-orchestrator/orchestrator.yaml");
 	s->last_reload_ms = FIXTURE_NOW_MS;
 	s->plan_json = xstrdup("{\"actions\":[],\"target\":2}");
+	s->replicas_min = 2;
+	s->replicas_max = 4;
+	s->min_free = 1;
 	return s;
 }
 
@@ -81,6 +85,7 @@ struct snapshot *api_fixture_snapshot(void)
 	s->engines[0].p2p_port = 45678;
 	s->engines[0].streams = 1;
 	fixture_engine(&s->engines[1], "gluetun1", 19001, 1, FIXTURE_ID1, true);
+	s->engines[1].started_at_ms = FIXTURE_NOW_MS - 3600000;
 	fixture_engine(&s->engines[2], "gluetun2", 19500, 0, FIXTURE_ID2, false);
 
 	struct snap_metrics *m = &s->metrics;

@@ -14,7 +14,9 @@
 #define FIXTURE_ID2 "cccccccccccc2222222222222222222222222222222222222222222222222222"
 
 /* Redundant mode: gluetun1 available (forwarded port 45678) with two
- * visible engines, gluetun2 unhealthy with one hidden engine. refs = 1. */
+ * visible engines, gluetun2 unhealthy with one hidden engine; replicas
+ * min 2, max 4, min_free 1; engine 0 counts 1 stream, engine 1 started
+ * an hour before the fixture's clock. refs = 1. */
 struct snapshot *api_fixture_snapshot(void);
 
 /* n engines spread over n_vpns VPNs (all visible), for the benchmark. */

@@ -20,7 +20,16 @@ int main(int argc, char **argv)
 		free(s->vpns[1].name);
 		s->vpns[1].name = xstrdup("glu\"etun\\2");
 	}
-	char *text = metrics_render(s);
+	/* With live data too, so promtool sees every family with values. */
+	struct streams reg;
+	streams_init(&reg, -1);
+	struct stream_rec r = { .id = (char *)"st-1" };
+	streams_start(&reg, s->engines[0].id, &r, 0, 0);
+	struct streams_view *v = streams_view_new(&reg, 0);
+	struct metrics_live live = { v, 3, 1, 1, 2 };
+	char *text = metrics_render_live(s, &live);
+	streams_view_free(v);
+	streams_destroy(&reg);
 	fputs(text, stdout);
 	free(text);
 	snapshot_free(s);

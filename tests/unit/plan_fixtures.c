@@ -9,6 +9,9 @@
 #include "plan_fixtures.h"
 #include "util.h"
 
+/* Fixture misuse is a broken test, not a failed assertion of the planner. */
+#define ck_fx_assert(c) do { if (!(c)) fatal("plan_fixtures: %s", #c); } while (0)
+
 static char fx_sum[8192];
 
 void fx_init(struct fx *f)
@@ -143,7 +146,71 @@ struct engine_obs *fx_fwd_engine(struct fx *f, const char *vpn, int http_port, i
 	e->network_mode = vo ? xasprintf("container:%s", vo->id) : xstrdup(f->cfg.network);
 	e->started_at_ms = 2000;
 	e->ns = vo ? NS_CURRENT : NS_UNKNOWN;
+	/* Engines live on their VPN's Docker host. */
+	if (vo && vo->host)
+		e->host = xstrdup(vo->host);
 	return e;
+}
+
+/* The observation's host list follows the config's (as observe_fleet's). */
+static void fx_hosts_sync(struct fx *f)
+{
+	const struct config *c = &f->cfg;
+	struct host_obs *h = xcalloc(c->n_docker_hosts, sizeof *h);
+	for (size_t i = 0; i < c->n_docker_hosts; i++) {
+		const struct host_obs *old = observed_host(&f->obs, c->docker_hosts[i].name);
+		h[i].name = xstrdup(c->docker_hosts[i].name);
+		h[i].address = xstrdup(c->docker_hosts[i].host ? c->docker_hosts[i].host : "");
+		h[i].ok = old ? old->ok : true;
+		h[i].error = old && old->error ? xstrdup(old->error) : NULL;
+	}
+	for (size_t i = 0; i < f->obs.n_hosts; i++) {
+		free(f->obs.hosts[i].name);
+		free(f->obs.hosts[i].address);
+		free(f->obs.hosts[i].error);
+	}
+	free(f->obs.hosts);
+	f->obs.hosts = h;
+	f->obs.n_hosts = c->n_docker_hosts;
+}
+
+void fx_host(struct fx *f, const char *name)
+{
+	struct config *c = &f->cfg;
+	c->docker_hosts = xrealloc(c->docker_hosts, (c->n_docker_hosts + 1) * sizeof *c->docker_hosts);
+	struct docker_host_decl *h = &c->docker_hosts[c->n_docker_hosts++];
+	memset(h, 0, sizeof *h);
+	h->name = xstrdup(name);
+	h->host = xasprintf("tcp://%s.example:2376", name);
+	fx_hosts_sync(f);
+}
+
+void fx_vpn_host(struct fx *f, const char *vpn, const char *host)
+{
+	const struct docker_host_decl *h = config_find_docker_host(&f->cfg, host);
+	ck_fx_assert(h != NULL);
+	for (size_t i = 0; i < f->cfg.n_vpns; i++)
+		if (str_eq(f->cfg.vpns[i].name, vpn))
+			f->cfg.vpns[i].docker_idx = (size_t)(h - f->cfg.docker_hosts);
+	struct vpn_obs *v = fx_vobs(f, vpn);
+	free(v->host);
+	v->host = xstrdup(host);
+}
+
+void fx_host_down(struct fx *f, const char *host, bool down)
+{
+	fx_hosts_sync(f);
+	for (size_t i = 0; i < f->obs.n_hosts; i++) {
+		struct host_obs *h = &f->obs.hosts[i];
+		if (!str_eq(h->name, host))
+			continue;
+		h->ok = !down;
+		free(h->error);
+		h->error = down ? xstrdup("connect: Connection refused") : NULL;
+	}
+	for (size_t i = 0; i < f->obs.n_vpns; i++)
+		if (str_eq(f->obs.vpns[i].host ? f->obs.vpns[i].host : "default", host))
+			f->obs.vpns[i].host_down = down;
 }
 
 struct engine_obs *fx_engine(struct fx *f, const char *vpn, int http_port)

@@ -36,6 +36,14 @@ struct engine_obs *fx_fwd_engine(struct fx *f, const char *vpn, int http_port, i
 struct engine_obs *fx_find_engine(struct fx *f, const char *name);
 void fx_streams(struct fx *f, int http_port, int streams);
 
+/* Docker hosts (issue 11). fx_host declares docker_hosts entry `name` and
+ * observes every host answering; fx_vpn_host puts a declared VPN there
+ * (engines added for it afterwards are listed on that host); fx_host_down
+ * makes a host stop (or start again) answering, its VPNs host_down. */
+void fx_host(struct fx *f, const char *name);
+void fx_vpn_host(struct fx *f, const char *vpn, const char *host);
+void fx_host_down(struct fx *f, const char *host, bool down);
+
 /* memory_observe + plan_compute at now. */
 size_t fx_plan(struct fx *f, int64_t now);
 

@@ -1,6 +1,6 @@
-/* test_api.c - unit tests of the HTTP API: exact JSON of every endpoint from
- * a hand-built snapshot, auth, body and listen parsing, config_to_json, and
- * a real in-process server driven with libcurl (errors, POSTs, concurrency). */
+/* test_api.c - unit tests of the HTTP API (SPEC §7): exact JSON of every
+ * endpoint from a hand-built snapshot and registry, auth, listen parsing,
+ * config_to_json, and a real in-process server (errors, POSTs, concurrency). */
 #include "config-auto.h"
 
 #include <check.h>
@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_body.h"
+#include "api_client.h"
 #include "api_fixture.h"
 #include "api_render.h"
 #include "config.h"
@@ -27,18 +29,29 @@ static char *to_str(cJSON *j)
 	return s;
 }
 
+/* Engine 0 carries stream st-0, started five seconds before the fixture's
+ * clock (see fixture_view); engine 1 started an hour before it. */
+#define ENGINE_TAIL(first_seen, usage) \
+	"\"labels\":{},\"first_seen\":\"" first_seen "\",\"last_seen\":\"2026-11-22T04:09:00Z\"," \
+	"\"last_stream_usage\":" usage
 #define ENGINE0 \
 	"{\"container_name\":\"acestream-19000\",\"container_id\":\"" FIXTURE_ID0 "\"," \
-	"\"host\":\"gluetun1\",\"port\":19000,\"vpn_container\":\"gluetun1\",\"forwarded\":true," \
-	"\"p2p_port\":45678,\"https_port\":45000,\"health\":\"healthy\",\"streams\":1"
+	"\"host\":\"gluetun1\",\"port\":19000,\"docker_host\":\"default\",\"vpn_container\":\"gluetun1\",\"forwarded\":true," \
+	"\"p2p_port\":45678,\"https_port\":45000,\"health\":\"healthy\",\"streams\":[\"st-0\"]," \
+	"\"stream_count\":1,\"health_status\":\"healthy\"," \
+	ENGINE_TAIL("2026-11-22T04:09:00Z", "\"2026-11-22T04:08:55Z\"")
 #define ENGINE1 \
 	"{\"container_name\":\"acestream-19001\",\"container_id\":\"" FIXTURE_ID1 "\"," \
-	"\"host\":\"gluetun1\",\"port\":19001,\"vpn_container\":\"gluetun1\",\"forwarded\":false," \
-	"\"p2p_port\":50001,\"https_port\":45001,\"health\":\"healthy\",\"streams\":0"
+	"\"host\":\"gluetun1\",\"port\":19001,\"docker_host\":\"default\",\"vpn_container\":\"gluetun1\",\"forwarded\":false," \
+	"\"p2p_port\":50001,\"https_port\":45001,\"health\":\"healthy\",\"streams\":[]," \
+	"\"stream_count\":0,\"health_status\":\"healthy\"," \
+	ENGINE_TAIL("2026-11-22T03:09:00Z", "null")
 #define ENGINE2 \
 	"{\"container_name\":\"acestream-19500\",\"container_id\":\"" FIXTURE_ID2 "\"," \
-	"\"host\":\"gluetun2\",\"port\":19500,\"vpn_container\":\"gluetun2\",\"forwarded\":false," \
-	"\"p2p_port\":50000,\"https_port\":45000,\"health\":\"unknown\",\"streams\":0"
+	"\"host\":\"gluetun2\",\"port\":19500,\"docker_host\":\"default\",\"vpn_container\":\"gluetun2\",\"forwarded\":false," \
+	"\"p2p_port\":50000,\"https_port\":45000,\"health\":\"unknown\",\"streams\":[]," \
+	"\"stream_count\":0,\"health_status\":\"unknown\"," \
+	ENGINE_TAIL("2026-11-22T04:09:00Z", "null")
 
 #define ENGINES_JSON "[" ENGINE0 "}," ENGINE1 "}]"
 #define ENGINES_ALL_JSON \
@@ -49,17 +62,17 @@ static char *to_str(cJSON *j)
 #define VPN_JSON \
 	"{\"mode\":\"redundant\",\"enabled\":true,\"connected\":true,\"health\":\"healthy\"," \
 	"\"forwarded_port\":45678,\"vpns\":[" \
-	"{\"name\":\"gluetun1\",\"container_name\":\"gluetun1\",\"container_id\":\"1111\"," \
+	"{\"name\":\"gluetun1\",\"container_name\":\"gluetun1\",\"docker_host\":\"default\",\"docker_host_reachable\":true,\"container_id\":\"1111\"," \
 	"\"health\":\"healthy\",\"connected\":true,\"forwarded_port\":45678," \
 	"\"public_ip\":\"203.0.113.7\",\"engines\":2,\"port_range\":\"19000-19499\"," \
 	"\"last_check\":\"2026-11-22T04:09:00Z\",\"unhealthy_since\":null,\"restarts\":0," \
 	"\"running\":true,\"api_error\":null}," \
-	"{\"name\":\"gluetun2\",\"container_name\":\"gluetun2\",\"container_id\":\"2222\"," \
+	"{\"name\":\"gluetun2\",\"container_name\":\"gluetun2\",\"docker_host\":\"default\",\"docker_host_reachable\":true,\"container_id\":\"2222\"," \
 	"\"health\":\"unhealthy\",\"connected\":false,\"forwarded_port\":null," \
 	"\"public_ip\":null,\"engines\":1,\"port_range\":\"19500-19999\"," \
 	"\"last_check\":\"2026-11-22T04:09:00Z\",\"unhealthy_since\":\"2026-11-22T04:08:00Z\"," \
 	"\"restarts\":2,\"running\":true,\"api_error\":\"connection refused\"}]," \
-	"\"stale\":false,\"observed_at\":null}"
+	"\"docker_hosts\":[],\"stale\":false,\"observed_at\":null}"
 
 #define CONFIG_JSON \
 	"{\"config\":{\"version\":1,\"instance\":\"default\"},\"hash\":\"0123456789abcdef\"," \
@@ -68,15 +81,89 @@ static char *to_str(cJSON *j)
 
 /* ---- pure rendering ---- */
 
+/* A registry holding st-0 on engine 0, as the fixture's snapshot counts it. */
+static struct streams_view *fixture_view(struct streams *reg)
+{
+	streams_init(reg, -1);
+	struct stream_rec r = { .id = (char *)"st-0" };
+	streams_start(reg, FIXTURE_ID0, &r, 0, FIXTURE_NOW_MS - 5000);
+	return streams_view_new(reg, 0);
+}
+
 START_TEST(render_engines_visible_only_sorted)
 {
 	struct snapshot *s = api_fixture_snapshot();
-	char *got = to_str(api_render_engines(s, false));
+	struct streams reg;
+	struct streams_view *v = fixture_view(&reg);
+	char *got = to_str(api_render_engines(s, v, false));
 	ck_assert_str_eq(got, ENGINES_JSON);
 	free(got);
-	got = to_str(api_render_engines(s, true));
+	got = to_str(api_render_engines(s, v, true));
 	ck_assert_str_eq(got, ENGINES_ALL_JSON);
 	free(got);
+	streams_view_free(v);
+	streams_destroy(&reg);
+	snapshot_free(s);
+}
+END_TEST
+
+/* Without a registry: the snapshot's count, an empty list. */
+START_TEST(render_engines_without_registry)
+{
+	struct snapshot *s = api_fixture_snapshot();
+	char *got = to_str(api_render_engines(s, NULL, false));
+	ck_assert_ptr_nonnull(strstr(got, "\"streams\":[],\"stream_count\":1,"));
+	ck_assert_ptr_nonnull(strstr(got, "\"last_stream_usage\":null"));
+	free(got);
+	snapshot_free(s);
+}
+END_TEST
+
+/* Every field acexy's engineState declares, with the JSON type its Go
+ * decoder needs (acexy/orchestrator_events.go): a wrong type fails the
+ * whole /engines decode and acexy falls back to one fixed engine. */
+START_TEST(render_engines_types_acexy_decodes)
+{
+	static const struct {
+		const char *key;
+		int type; /* cJSON_String, ...; -1 string or null (time.Time); -2 absent */
+	} fields[] = {
+		{ "container_id", cJSON_String }, { "container_name", cJSON_String },
+		{ "host", cJSON_String },         { "port", cJSON_Number },
+		{ "labels", cJSON_Object },       { "forwarded", cJSON_True | cJSON_False },
+		{ "first_seen", -1 },             { "last_seen", -1 },
+		{ "health_status", cJSON_String }, { "last_stream_usage", -1 },
+		{ "streams", cJSON_Array },
+		/* Declared by acexy, absent here (no data): Go keeps the zero
+		 * value, as for null. */
+		{ "last_health_check", -2 }, { "last_cache_cleanup", -2 }, { "cache_size_bytes", -2 },
+	};
+	struct snapshot *s = api_fixture_snapshot();
+	struct streams reg;
+	struct streams_view *v = fixture_view(&reg);
+	cJSON *a = api_render_engines(s, v, false);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a) {
+		for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+			const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, fields[i].key);
+			if (fields[i].type == -2) {
+				ck_assert_msg(f == NULL || cJSON_IsNull(f), "%s: absent or null", fields[i].key);
+				continue;
+			}
+			ck_assert_msg(f != NULL, "missing %s", fields[i].key);
+			if (fields[i].type == -1)
+				ck_assert_msg(cJSON_IsNull(f) || (cJSON_IsString(f) && strlen(f->valuestring) == 20),
+					      "%s: RFC 3339 or null", fields[i].key);
+			else
+				ck_assert_msg(f->type & fields[i].type, "%s: wrong type", fields[i].key);
+		}
+		const cJSON *st;
+		cJSON_ArrayForEach(st, cJSON_GetObjectItem(e, "streams"))
+			ck_assert(cJSON_IsString(st));
+	}
+	cJSON_Delete(a);
+	streams_view_free(v);
+	streams_destroy(&reg);
 	snapshot_free(s);
 }
 END_TEST
@@ -86,7 +173,7 @@ START_TEST(render_engine_detail_hidden)
 	struct snapshot *s = api_fixture_snapshot();
 	const struct snap_engine *e = snapshot_find_engine(s, "cccccccccccc");
 	ck_assert_ptr_nonnull(e);
-	char *got = to_str(api_render_engine(s, e));
+	char *got = to_str(api_render_engine(s, NULL, e));
 	ck_assert_str_eq(got, ENGINE2 ",\"visible\":false,\"hidden_reason\":\"vpn unavailable\","
 			      "\"state\":\"running\",\"namespace\":\"current\","
 			      "\"http_port\":19500,\"probe_failures\":0}");
@@ -98,7 +185,7 @@ END_TEST
 START_TEST(render_engine_no_vpn_is_null)
 {
 	struct snapshot *s = api_fixture_big(1, 0);
-	char *got = to_str(api_render_engines(s, false));
+	char *got = to_str(api_render_engines(s, NULL, false));
 	ck_assert_ptr_nonnull(strstr(got, "\"vpn_container\":null"));
 	free(got);
 	snapshot_free(s);
@@ -121,7 +208,7 @@ START_TEST(render_vpn_status_none)
 	char *got = to_str(api_render_vpn_status(s));
 	ck_assert_str_eq(got, "{\"mode\":\"none\",\"enabled\":false,\"connected\":false,"
 			      "\"health\":\"none\",\"forwarded_port\":null,\"vpns\":[],"
-			      "\"stale\":false,\"observed_at\":null}");
+			      "\"docker_hosts\":[],\"stale\":false,\"observed_at\":null}");
 	free(got);
 	snapshot_free(s);
 }
@@ -222,68 +309,6 @@ START_TEST(auth_decisions)
 }
 END_TEST
 
-/* ---- request bodies ---- */
-
-static const struct {
-	const char *body;
-	int rc;
-	const char *id, *name, *stream, *err;
-} body_cases[] = {
-	{ "{\"container_id\":\"abc\",\"stream_id\":\"s1\"}", 0, "abc", "", "s1", NULL },
-	{ " {\"container_name\":\"acestream-19000\",\"stream_id\":\"s\",\"x\":[1]}\n", 0, "",
-	  "acestream-19000", "s", NULL },
-	{ "{\"stream_id\":\"only\"}", 0, "", "", "only", NULL },
-	{ "{\"stream_id\":\"s\",\"container_id\":null}", 0, "", "", "s", NULL },
-	{ "", -1, "", "", "", "empty body" },
-	{ "{", -1, "", "", "", "malformed JSON" },
-	{ "{\"stream_id\":\"s\"} x", -1, "", "", "", "malformed JSON: trailing data" },
-	{ "[\"stream_id\"]", -1, "", "", "", "body must be a JSON object" },
-	{ "\"s\"", -1, "", "", "", "body must be a JSON object" },
-	{ "{\"container_id\":\"abc\"}", -1, "", "", "", "missing stream_id" },
-	{ "{\"stream_id\":7}", -1, "", "", "", "stream_id must be a string" },
-	{ "{\"stream_id\":\"s\",\"container_id\":true}", -1, "", "", "",
-	  "container_id must be a string" },
-	{ "{\"stream_id\":\"\"}", -1, "", "", "", "stream_id must not be empty" },
-};
-
-START_TEST(parse_stream_event_table)
-{
-	struct api_stream_event ev;
-	char err[128] = "";
-	const char *b = body_cases[_i].body;
-	int rc = api_parse_stream_event(b, strlen(b), &ev, err, sizeof err);
-	ck_assert_int_eq(rc, body_cases[_i].rc);
-	ck_assert_str_eq(ev.container_id, body_cases[_i].id);
-	ck_assert_str_eq(ev.container_name, body_cases[_i].name);
-	ck_assert_str_eq(ev.stream_id, body_cases[_i].stream);
-	if (body_cases[_i].err)
-		ck_assert_ptr_nonnull(strstr(err, body_cases[_i].err));
-}
-END_TEST
-
-START_TEST(parse_stream_event_limits)
-{
-	struct api_stream_event ev;
-	char err[128];
-	/* Not NUL-terminated: the parser must stop at len. */
-	const char buf[] = { '{', '"', 's', 't', 'r', 'e', 'a', 'm', '_', 'i', 'd', '"',
-			     ':', '"', 'z', '"', '}', 'G', 'A', 'R' };
-	ck_assert_int_eq(api_parse_stream_event(buf, 17, &ev, err, sizeof err), 0);
-	ck_assert_str_eq(ev.stream_id, "z");
-	char *big = xmalloc(API_MAX_BODY + 2);
-	memset(big, ' ', API_MAX_BODY + 1);
-	big[API_MAX_BODY + 1] = '\0';
-	ck_assert_int_eq(api_parse_stream_event(big, API_MAX_BODY + 1, &ev, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "larger"));
-	free(big);
-	char *longid = xmalloc(API_MAX_FIELD + 64);
-	int n = snprintf(longid, API_MAX_FIELD + 64, "{\"stream_id\":\"%0*d\"}", API_MAX_FIELD + 1, 0);
-	ck_assert_int_eq(api_parse_stream_event(longid, (size_t)n, &ev, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "longer than"));
-	free(longid);
-}
-END_TEST
-
 /* ---- listen ---- */
 
 static const struct {
@@ -355,6 +380,11 @@ START_TEST(config_json_redacts_and_formats)
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "health"),
 					     "vpn_restart_backoff_max")->valuestring, "10m");
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "replicas"), "min")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(api, "per_ip_limit")->valueint, 32);
+	const cJSON *st = cJSON_GetObjectItem(j, "streams");
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "max_per_engine")->valueint, 64);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "max_total")->valueint, 10000);
+	ck_assert_str_eq(cJSON_GetObjectItem(st, "ttl")->valuestring, "12h");
 	cJSON_Delete(j);
 	free(got);
 	config_free(c);
@@ -366,162 +396,60 @@ END_TEST
 
 /* ---- a real server on a loopback port ---- */
 
-struct http_resp {
-	long code;
-	char *body;
-	char *headers;
-};
-
-static size_t collect(char *data, size_t sz, size_t nm, void *ud)
-{
-	char **buf = ud;
-	size_t old = *buf ? strlen(*buf) : 0, len = sz * nm;
-	*buf = xrealloc(*buf, old + len + 1);
-	memcpy(*buf + old, data, len);
-	(*buf)[old + len] = '\0';
-	return len;
-}
-
-/* One request; hdr is a NULL-terminated list of extra headers. */
-static struct http_resp http_do(int port, const char *method, const char *path,
-				const char *const *hdr, const char *body, size_t body_len)
-{
-	struct http_resp r = { 0 };
-	CURL *h = curl_easy_init();
-	char *url = xasprintf("http://127.0.0.1:%d%s", port, path);
-	struct curl_slist *sl = NULL;
-	for (size_t i = 0; hdr && hdr[i]; i++)
-		sl = curl_slist_append(sl, hdr[i]);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, sl);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body_len);
-	}
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.code);
-	curl_slist_free_all(sl);
-	curl_easy_cleanup(h);
-	free(url);
-	if (!r.body)
-		r.body = xstrdup("");
-	if (!r.headers)
-		r.headers = xstrdup("");
-	return r;
-}
-
-static void http_free(struct http_resp *r)
-{
-	free(r->body);
-	free(r->headers);
-}
-
-static void expect(int port, const char *method, const char *path, const char *const *hdr,
-		   const char *body, long code, const char *want_body)
-{
-	struct http_resp r = http_do(port, method, path, hdr, body, body ? strlen(body) : 0);
-	ck_assert_msg(r.code == code, "%s %s: HTTP %ld, want %ld (%s)", method, path, r.code,
-		      code, r.body);
-	if (want_body)
-		ck_assert_str_eq(r.body, want_body);
-	http_free(&r);
-}
-
-/* Hooks as the loop provides them; they only record. */
-struct hook_rec {
-	pthread_mutex_t mu;
-	char engine[128];
-	char stream[128];
-	int started, ended;
-};
-
-static int hook_started(void *ud, const char *engine_id, const char *stream_id, char *err,
-			size_t errlen)
-{
-	struct hook_rec *h = ud;
-	pthread_mutex_lock(&h->mu);
-	sbuf_printf(h->engine, sizeof h->engine, "%s", engine_id);
-	sbuf_printf(h->stream, sizeof h->stream, "%s", stream_id);
-	h->started++;
-	pthread_mutex_unlock(&h->mu);
-	return 0;
-}
-
-static int hook_ended(void *ud, const char *stream_id, char *err, size_t errlen)
-{
-	struct hook_rec *h = ud;
-	pthread_mutex_lock(&h->mu);
-	int known = strcmp(stream_id, h->stream) == 0;
-	h->ended += known;
-	pthread_mutex_unlock(&h->mu);
-	if (!known) {
-		sbuf_printf(err, errlen, "unknown stream");
-		return -1;
-	}
-	return 0;
-}
-
-struct server {
-	struct snapshot_store st;
-	struct hook_rec rec;
-	struct api *api;
-	int port;
-};
-
-static void server_start(struct server *sv)
-{
-	char err[256];
-	snapshot_store_init(&sv->st);
-	memset(&sv->rec, 0, sizeof sv->rec);
-	pthread_mutex_init(&sv->rec.mu, NULL);
-	struct api_hooks hooks = { hook_started, hook_ended, &sv->rec };
-	sv->api = api_start("127.0.0.1:0", &sv->st, &hooks, err, sizeof err);
-	ck_assert_msg(sv->api != NULL, "%s", err);
-	sv->port = api_port(sv->api);
-	ck_assert_int_gt(sv->port, 0);
-}
-
-static void server_stop(struct server *sv)
-{
-	api_stop(sv->api);
-	snapshot_store_destroy(&sv->st);
-	pthread_mutex_destroy(&sv->rec.mu);
-}
+#define expect http_expect
 
 START_TEST(server_before_first_snapshot)
 {
-	struct server sv;
-	server_start(&sv);
+	struct test_server sv;
+	test_server_start(&sv, NULL);
 	expect(sv.port, "GET", "/healthz", NULL, NULL, 200, "{\"status\":\"ok\"}");
 	expect(sv.port, "GET", "/readyz", NULL, NULL, 503,
 	       "{\"status\":\"not ready\",\"reason\":\"no observation yet\"}");
 	static const char *const paths[] = { "/engines", "/engines/x", "/vpn/status",
-					     "/metrics", "/config", "/plan" };
+					     "/metrics", "/config", "/plan", "/streams" };
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++)
 		expect(sv.port, "GET", paths[i], NULL, NULL, 503,
 		       "{\"error\":\"no observation yet\"}");
 	expect(sv.port, "POST", "/events/stream_ended", NULL, "{\"stream_id\":\"s\"}", 503, NULL);
-	server_stop(&sv);
+	expect(sv.port, "POST", "/provision/acestream", NULL, "{}", 503, NULL);
+	test_server_stop(&sv);
 }
 END_TEST
 
+/* One stream on engine 0 through the API, as the fixture counts it. */
+static void start_st0(struct test_server *sv)
+{
+	expect(sv->port, "POST", "/events/stream_started", NULL,
+	       "{\"container_id\":\"" FIXTURE_ID0 "\",\"stream_id\":\"st-0\"}", 200, NULL);
+}
+
 START_TEST(server_get_endpoints)
 {
-	struct server sv;
-	server_start(&sv);
+	struct test_server sv;
+	test_server_start(&sv, NULL);
 	snapshot_publish(&sv.st, api_fixture_snapshot());
+	start_st0(&sv);
 	expect(sv.port, "GET", "/readyz", NULL, NULL, 200,
 	       "{\"status\":\"ok\",\"stale\":false,\"observed_at\":null}");
-	expect(sv.port, "GET", "/engines", NULL, NULL, 200, ENGINES_JSON);
-	expect(sv.port, "GET", "/engines/", NULL, NULL, 200, ENGINES_JSON);
-	expect(sv.port, "GET", "/engines?all=1", NULL, NULL, 200, ENGINES_ALL_JSON);
+	struct http_resp r = http_do(sv.port, "GET", "/engines", NULL, NULL, 0);
+	ck_assert_int_eq(r.code, 200);
+	cJSON *j = cJSON_Parse(r.body);
+	ck_assert_int_eq(cJSON_GetArraySize(j), 2);
+	const cJSON *e0 = cJSON_GetArrayItem(j, 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(e0, "container_id")->valuestring, FIXTURE_ID0);
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(e0, "streams"), 0)->valuestring, "st-0");
+	ck_assert_int_eq(cJSON_GetObjectItem(e0, "stream_count")->valueint, 1);
+	ck_assert(cJSON_IsString(cJSON_GetObjectItem(e0, "last_stream_usage")));
+	cJSON_Delete(j);
+	http_free(&r);
+	r = http_do(sv.port, "GET", "/engines/", NULL, NULL, 0);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(j = cJSON_Parse(r.body)), 2);
+	cJSON_Delete(j);
+	http_free(&r);
+	r = http_do(sv.port, "GET", "/engines?all=1", NULL, NULL, 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"visible\":false,\"hidden_reason\":\"vpn unavailable\"}]"));
+	http_free(&r);
 	expect(sv.port, "GET", "/vpn/status", NULL, NULL, 200, VPN_JSON);
 	expect(sv.port, "GET", "/config", NULL, NULL, 200, CONFIG_JSON);
 	expect(sv.port, "GET", "/plan", NULL, NULL, 200, "{\"actions\":[],\"target\":2}");
@@ -531,11 +459,12 @@ START_TEST(server_get_endpoints)
 	       "{\"error\":\"unknown engine: nope\"}");
 	expect(sv.port, "GET", "/nope", NULL, NULL, 404, "{\"error\":\"not found\"}");
 
-	struct http_resp r = http_do(sv.port, "GET", "/metrics", NULL, NULL, 0);
+	r = http_do(sv.port, "GET", "/metrics", NULL, NULL, 0);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.headers,
 				     "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
 	ck_assert_ptr_nonnull(strstr(r.body, "orch_vpn_health_status{vpn=\"gluetun1\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "orch_streams_active{vpn_container=\"gluetun1\"} 1\n"));
 	http_free(&r);
 	r = http_do(sv.port, "DELETE", "/engines", NULL, NULL, 0);
 	ck_assert_int_eq(r.code, 405);
@@ -544,6 +473,9 @@ START_TEST(server_get_endpoints)
 	r = http_do(sv.port, "GET", "/events/stream_started", NULL, NULL, 0);
 	ck_assert_int_eq(r.code, 405);
 	ck_assert_ptr_nonnull(strstr(r.headers, "Allow: POST"));
+	http_free(&r);
+	r = http_do(sv.port, "GET", "/provision/acestream", NULL, NULL, 0);
+	ck_assert_int_eq(r.code, 405);
 	http_free(&r);
 
 	/* `ace-orchestrator status` against it. */
@@ -558,7 +490,8 @@ START_TEST(server_get_endpoints)
 				   "forwarded port 45678, public IP 203.0.113.7\n") &&
 		      strstr(text, "engines: 2 serving, 1 hidden") &&
 		      strstr(text, "restarts 2, unavailable since 2026-11-22T04:08:00Z") &&
-		      strstr(text, " on gluetun2: vpn unavailable\n"),
+		      strstr(text, " on gluetun2: vpn unavailable\n") &&
+		      strstr(text, "streams 1\n"),
 		      "status output:\n%s", text);
 	free(text);
 	free(base);
@@ -567,15 +500,23 @@ START_TEST(server_get_endpoints)
 	struct snapshot *s = api_fixture_snapshot();
 	s->engines[1].visible = false;
 	snapshot_publish(&sv.st, s);
-	expect(sv.port, "GET", "/engines", NULL, NULL, 200, "[" ENGINE0 "}]");
-	server_stop(&sv);
+	r = http_do(sv.port, "GET", "/engines", NULL, NULL, 0);
+	ck_assert_int_eq(cJSON_GetArraySize(j = cJSON_Parse(r.body)), 1);
+	cJSON_Delete(j);
+	http_free(&r);
+	/* So does a stream event, with no new snapshot. */
+	expect(sv.port, "POST", "/events/stream_ended", NULL, "{\"stream_id\":\"st-0\"}", 200, NULL);
+	r = http_do(sv.port, "GET", "/engines", NULL, NULL, 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"streams\":[],\"stream_count\":0,"));
+	http_free(&r);
+	test_server_stop(&sv);
 }
 END_TEST
 
 START_TEST(server_posts_and_auth)
 {
-	struct server sv;
-	server_start(&sv);
+	struct test_server sv;
+	test_server_start(&sv, NULL);
 	struct snapshot *s = api_fixture_snapshot();
 	s->api_key = xstrdup("k3y");
 	snapshot_publish(&sv.st, s);
@@ -590,33 +531,48 @@ START_TEST(server_posts_and_auth)
 	expect(sv.port, "POST", "/events/stream_started", bad_hdr, start, 403,
 	       "{\"error\":\"invalid API key\"}");
 	expect(sv.port, "POST", "/events/stream_started", txt_hdr, start, 415, NULL);
-	expect(sv.port, "POST", "/events/stream_started", ok_hdr, start, 200,
-	       "{\"ok\":true,\"container_id\":\"" FIXTURE_ID1 "\","
-	       "\"container_name\":\"acestream-19001\",\"stream_id\":\"s1\"}");
-	pthread_mutex_lock(&sv.rec.mu);
-	ck_assert_str_eq(sv.rec.engine, FIXTURE_ID1);
-	ck_assert_str_eq(sv.rec.stream, "s1");
-	pthread_mutex_unlock(&sv.rec.mu);
+	expect(sv.port, "POST", "/provision/acestream", NULL, "{}", 401, NULL);
+	expect(sv.port, "POST", "/provision/acestream", bad_hdr, "{}", 403, NULL);
+	struct http_resp r = http_do(sv.port, "POST", "/events/stream_started", ok_hdr, start,
+				     strlen(start));
+	ck_assert_int_eq(r.code, 200);
+	/* Ours first, then upstream's StreamState. */
+	ck_assert_msg(str_startswith(r.body, "{\"ok\":true,\"stream_id\":\"s1\",\"id\":\"s1\","
+					     "\"key_type\":null,\"key\":null,\"container_id\":\"" FIXTURE_ID1
+					     "\",\"playback_session_id\":null,\"stat_url\":null,"
+					     "\"command_url\":null,\"is_live\":false,\"started_at\":\""),
+		      "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\",\"ended_at\":null,\"status\":\"started\","
+					     "\"container_name\":\"acestream-19001\","
+					     "\"vpn_container\":\"gluetun1\"}"));
+	http_free(&r);
+	ck_assert_int_eq(streams_count(&sv.reg, FIXTURE_ID1), 1);
 	expect(sv.port, "POST", "/events/stream_started", x_hdr,
-	       "{\"container_id\":\"nothere\",\"stream_id\":\"s2\"}", 404, NULL);
+	       "{\"container_id\":\"nothere\",\"stream_id\":\"s2\"}", 404,
+	       "{\"error\":\"unknown engine: nothere\"}");
 	expect(sv.port, "POST", "/events/stream_started", x_hdr, "{\"stream_id\":\"s2\"}", 400,
-	       "{\"error\":\"missing container_id or container_name\"}");
+	       "{\"error\":\"missing container_id, container_name or engine\"}");
 	expect(sv.port, "POST", "/events/stream_started", x_hdr, "{nope", 400,
 	       "{\"error\":\"malformed JSON\"}");
 	expect(sv.port, "POST", "/events/stream_started", x_hdr, "{\"stream_id\":1}", 400, NULL);
 	expect(sv.port, "POST", "/events/stream_ended", x_hdr, "{\"stream_id\":\"zz\"}", 404,
 	       "{\"error\":\"unknown stream\"}");
-	expect(sv.port, "POST", "/events/stream_ended", x_hdr, "{\"stream_id\":\"s1\"}", 200,
-	       "{\"ok\":true,\"stream_id\":\"s1\"}");
-	ck_assert_int_eq(sv.rec.started, 1);
-	ck_assert_int_eq(sv.rec.ended, 1);
+	const char *end = "{\"stream_id\":\"s1\"}";
+	r = http_do(sv.port, "POST", "/events/stream_ended", x_hdr, end, strlen(end));
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_msg(str_startswith(r.body, "{\"ok\":true,\"stream_id\":\"s1\",\"updated\":true,"
+					     "\"stream\":{\"id\":\"s1\","),
+		      "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"ended\""));
+	http_free(&r);
+	ck_assert_int_eq(streams_count(&sv.reg, FIXTURE_ID1), 0);
 
 	/* Oversize: Content-Length says so, refused before the upload. */
 	size_t big = API_MAX_BODY + 4096;
 	char *body = xmalloc(big + 1);
 	memset(body, 'a', big);
 	body[big] = '\0';
-	struct http_resp r = http_do(sv.port, "POST", "/events/stream_ended", x_hdr, body, big);
+	r = http_do(sv.port, "POST", "/events/stream_ended", x_hdr, body, big);
 	ck_assert_int_eq(r.code, 413);
 	http_free(&r);
 	/* Chunked (no Content-Length): drained, then refused. */
@@ -624,8 +580,11 @@ START_TEST(server_posts_and_auth)
 	r = http_do(sv.port, "POST", "/events/stream_ended", chunk_hdr, body, big);
 	ck_assert_int_eq(r.code, 413);
 	http_free(&r);
+	r = http_do(sv.port, "POST", "/provision/acestream", chunk_hdr, body, big);
+	ck_assert_int_eq(r.code, 413);
+	http_free(&r);
 	free(body);
-	server_stop(&sv);
+	test_server_stop(&sv);
 }
 END_TEST
 
@@ -638,8 +597,8 @@ static void *hammer_run(void *p)
 {
 	struct hammer *h = p;
 	static const char *const paths[] = { "/engines", "/metrics", "/vpn/status", "/config",
-					     "/engines?all=1", "/healthz",
-					     "/plan", "/readyz" };
+					     "/engines?all=1", "/healthz", "/streams",
+					     "/orchestrator/status", "/plan", "/readyz" };
 	for (int i = 0; i < 120; i++) {
 		struct http_resp r = http_do(h->port, "GET", paths[i % ARRAY_LEN(paths)], NULL,
 					     NULL, 0);
@@ -650,10 +609,11 @@ static void *hammer_run(void *p)
 	return NULL;
 }
 
+/* Readers race snapshot publications and stream events. */
 START_TEST(server_concurrent_with_republish)
 {
-	struct server sv;
-	server_start(&sv);
+	struct test_server sv;
+	test_server_start(&sv, NULL);
 	snapshot_publish(&sv.st, api_fixture_snapshot());
 	pthread_t t[4];
 	struct hammer h[4];
@@ -663,13 +623,20 @@ START_TEST(server_concurrent_with_republish)
 	}
 	for (int i = 0; i < 300; i++) {
 		snapshot_publish(&sv.st, i % 2 ? api_fixture_snapshot() : api_fixture_big(50, 2));
+		char id[16];
+		snprintf(id, sizeof id, "h%d", i % 7);
+		struct stream_rec r = { .id = id };
+		if (i % 3)
+			streams_start(&sv.reg, FIXTURE_ID0, &r, now_mono_ms(), now_wall_ms());
+		else
+			streams_end(&sv.reg, id, NULL, NULL);
 		usleep(1000);
 	}
 	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
 		ck_assert_int_eq(h[i].fails, 0);
 	}
-	server_stop(&sv);
+	test_server_stop(&sv);
 }
 END_TEST
 
@@ -689,9 +656,18 @@ START_TEST(server_listen_errors)
 	FILE *devnull = fopen("/dev/null", "w");
 	ck_assert_int_eq(status_run("http://127.0.0.1:1", devnull), 1);
 	fclose(devnull);
-	/* No hooks: events are refused, not crashed on. */
+	/* No hooks: events and provisioning are refused, not crashed on. */
 	snapshot_publish(&st, api_fixture_snapshot());
 	expect(api_port(a), "POST", "/events/stream_ended", NULL, "{\"stream_id\":\"s\"}", 503, NULL);
+	expect(api_port(a), "POST", "/events/stream_started", NULL,
+	       "{\"container_name\":\"acestream-19000\",\"stream_id\":\"s\"}", 503, NULL);
+	expect(api_port(a), "POST", "/provision/acestream", NULL, "{}", 503,
+	       "{\"error\":\"provisioning not accepted\"}");
+	/* No registry: lists are empty, counts from the snapshot. */
+	struct http_resp r = http_do(api_port(a), "GET", "/streams", NULL, NULL, 0);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_str_eq(r.body, "[]");
+	http_free(&r);
 	api_stop(a);
 	/* IPv6 loopback where the host has it. */
 	a = api_start("[::1]:0", &st, NULL, err, sizeof err);
@@ -714,6 +690,8 @@ static Suite *api_suite(void)
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("render");
 	tcase_add_test(tc, render_engines_visible_only_sorted);
+	tcase_add_test(tc, render_engines_without_registry);
+	tcase_add_test(tc, render_engines_types_acexy_decodes);
 	tcase_add_test(tc, render_engine_detail_hidden);
 	tcase_add_test(tc, render_engine_no_vpn_is_null);
 	tcase_add_test(tc, render_vpn_status_redundant);
@@ -725,8 +703,6 @@ static Suite *api_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, auth_decisions, 0, (int)ARRAY_LEN(auth_cases));
-	tcase_add_loop_test(tc, parse_stream_event_table, 0, (int)ARRAY_LEN(body_cases));
-	tcase_add_test(tc, parse_stream_event_limits);
 	tcase_add_loop_test(tc, parse_listen_table, 0, (int)ARRAY_LEN(listen_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("server");

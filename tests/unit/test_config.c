@@ -749,6 +749,115 @@ START_TEST(test_url_redacted)
 }
 END_TEST
 
+/* docker_hosts (issue 11): parsed in file order after the default host,
+ * each VPN indexed to its host, the TLS files resolved against the config
+ * directory; dump and JSON name them. */
+START_TEST(test_docker_hosts_parsed)
+{
+	struct diags d = { 0 };
+	unsetenv("DOCKER_HOST");
+	struct config *c = config_load_file(TESTDATADIR "/valid/two-hosts.yaml", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->n_docker_hosts, 2);
+	ck_assert_str_eq(c->docker_hosts[0].name, "default");
+	ck_assert_str_eq(c->docker_hosts[0].host, "unix:///var/run/docker.sock");
+	ck_assert(!c->docker_hosts[0].tls_on);
+	ck_assert_str_eq(c->docker_hosts[1].name, "b");
+	ck_assert_str_eq(c->docker_hosts[1].host, "tcp://192.0.2.20:2376");
+	ck_assert(c->docker_hosts[1].tls_on);
+	ck_assert_str_eq(c->docker_hosts[1].tls.cert, "secrets/docker-b/cert.pem");
+	ck_assert_str_eq(c->docker_hosts[1].tls.cert_path,
+			 TESTDATADIR "/valid/secrets/docker-b/cert.pem");
+	ck_assert_int_eq(c->docker_hosts[1].tls.key_pos.line, 14);
+	ck_assert_int_eq(c->docker_lease_ttl_ms, 15000);
+	ck_assert_uint_eq(c->vpns[0].docker_idx, 0);
+	ck_assert_uint_eq(c->vpns[1].docker_idx, 1);
+	ck_assert_str_eq(config_vpn_docker(c, &c->vpns[2])->name, "b");
+	ck_assert_ptr_eq(config_find_docker_host(c, "default"), &c->docker_hosts[0]);
+	ck_assert_ptr_null(config_find_docker_host(c, "c"));
+	cJSON *j = config_to_json(c);
+	const cJSON *b = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "docker_hosts"), "b");
+	ck_assert_str_eq(cJSON_GetObjectItem(b, "host")->valuestring, "tcp://192.0.2.20:2376");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "tls"), "key")->valuestring,
+			 "secrets/docker-b/key.pem");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "vpns"), 1),
+					     "docker")->valuestring, "b");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "docker"), "lease_ttl")->valuestring,
+			 "15s");
+	cJSON_Delete(j);
+	config_free(c);
+	diags_free(&d);
+}
+END_TEST
+
+/* examples/two-hosts.yaml as shipped: box2's VPNs on box2, its TLS files
+ * found next to the example, the dump reading back the same. */
+START_TEST(test_example_two_hosts)
+{
+	struct diags d = { 0 };
+	unsetenv("DOCKER_HOST");
+	struct config *c = config_load_file(TESTDATADIR "/../../examples/two-hosts.yaml", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(diags_errors(&d), 0);
+	ck_assert_uint_eq(c->n_docker_hosts, 2);
+	ck_assert_str_eq(c->docker_hosts[1].name, "box2");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun1"))->name, "default");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun2"))->name, "box2");
+	ck_assert_str_eq(config_vpn_docker(c, config_find_vpn(c, "gluetun3"))->name, "box2");
+	ck_assert(str_startswith(c->docker_hosts[1].tls.ca_path, TESTDATADIR "/../../examples/"));
+	char *out = dump(c);
+	struct diags d2 = { 0 };
+	struct config *again = config_load_buffer(out, strlen(out), TESTDATADIR "/../../examples/x.yaml", &d2);
+	ck_assert_ptr_nonnull(again);
+	char *out2 = dump(again);
+	ck_assert_str_eq(out2, out);
+	free(out);
+	free(out2);
+	config_free(again);
+	config_free(c);
+	diags_free(&d);
+	diags_free(&d2);
+}
+END_TEST
+
+/* DOCKER_TLS_VERIFY and DOCKER_CERT_PATH fill in TLS only together with a
+ * DOCKER_HOST that fills in an absent docker.host, as the docker CLI does. */
+START_TEST(test_docker_tls_env)
+{
+	struct diags d = { 0 };
+	setenv("DOCKER_HOST", "tcp://192.0.2.9:2376", 1);
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	setenv("DOCKER_CERT_PATH", TESTDATADIR "/valid/secrets/docker-b", 1);
+	struct config *c = load("version: 1\nengine:\n  image: x\n", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->docker_hosts[0].from_env);
+	ck_assert(c->docker_hosts[0].tls_on);
+	ck_assert_str_eq(c->docker_hosts[0].tls.ca, TESTDATADIR "/valid/secrets/docker-b/ca.pem");
+	ck_assert_str_eq(c->docker_hosts[0].tls.key_path, TESTDATADIR "/valid/secrets/docker-b/key.pem");
+	config_free(c);
+	diags_free(&d);
+	/* The file names its host: the environment says nothing. */
+	c = load("version: 1\ndocker:\n  host: tcp://127.0.0.1:2375\nengine:\n  image: x\n", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->docker_hosts[0].tls_on);
+	ck_assert(!c->docker_hosts[0].from_env);
+	config_free(c);
+	diags_free(&d);
+	/* Missing files under DOCKER_CERT_PATH are errors that name it. */
+	setenv("DOCKER_CERT_PATH", "/nonexistent", 1);
+	c = load("version: 1\nengine:\n  image: x\n", &d);
+	ck_assert_ptr_null(c);
+	char *out = print_diags(&d);
+	ck_assert_ptr_nonnull(strstr(out, "t.yaml: error: docker.tls.ca (DOCKER_CERT_PATH): cannot "
+					  "read '/nonexistent/ca.pem'"));
+	free(out);
+	diags_free(&d);
+	unsetenv("DOCKER_HOST");
+	unsetenv("DOCKER_TLS_VERIFY");
+	unsetenv("DOCKER_CERT_PATH");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -773,6 +882,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_new_keys_parsed);
 	tcase_add_test(tc, test_json_preset_env);
 	tcase_add_test(tc, test_url_redacted);
+	tcase_add_test(tc, test_docker_hosts_parsed);
+	tcase_add_test(tc, test_docker_tls_env);
+	tcase_add_test(tc, test_example_two_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }

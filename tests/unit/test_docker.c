@@ -245,7 +245,24 @@ static const struct {
 	{ "{\"Action\":\"start\",\"timeNano\":-1,\"time\":-1}", 0, "start", 0 },
 	{ "{\"Action\":\"start\",\"timeNano\":1795321628309337494}", 0, "start", 1795321628309337494LL },
 	{ "{\"Action\":\"start\",\"x\":\"\\\"timeNano\\\":5\",\"timeNano\":1795321628309337494}", 0, "start", 1795321628309337494LL },
-	{ "{\"Action\":\"start\",\"timeNano\":99999999999999999999999}", 0, "start", INT64_MAX },
+	/* A timeNano that does not fit in int64 is no time (falls back to
+	 * "time"): kept as INT64_MAX it made every later event a duplicate. */
+	{ "{\"Action\":\"start\",\"timeNano\":99999999999999999999999}", 0, "start", 0 },
+	{ "{\"Action\":\"start\",\"timeNano\":99999999999999999999999,\"time\":12}", 0, "start",
+	  12000000000LL },
+	{ "{\"Action\":\"start\",\"timeNano\":1e400,\"time\":1e400}", 0, "start", 0 },
+	{ "{\"Action\":\"start\",\"timeNano\":-1e400}", 0, "start", 0 },
+	{ "{\"Action\":\"start\",\"timeNano\":9223372036854775807}", 0, "start", 0 },
+	{ "{\"Action\":\"start\",\"timeNano\":9100000000000000001}", 0, "start",
+	  9100000000000000001LL },
+	/* 19 and 20 digits under the same key, nested, ahead of the real one:
+	 * the text scan once overflowed a signed integer on them (UBSan). */
+	{ "{\"Action\":\"start\",\"x\":{\"timeNano\":9999999999999999999},"
+	  "\"timeNano\":1795321628309337494}", 0, "start", 1795321628309337494LL },
+	{ "{\"Action\":\"start\",\"x\":{\"timeNano\":99999999999999999999},"
+	  "\"timeNano\":1795321628309337494}", 0, "start", 1795321628309337494LL },
+	{ "{\"Action\":\"start\",\"x\":{\"timeNano\":9223372036854775808},"
+	  "\"timeNano\":9.1e18}", 0, "start", 9100000000000000000LL },
 };
 
 START_TEST(event_edge_cases)

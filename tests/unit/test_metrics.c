@@ -1,5 +1,5 @@
 /* test_metrics.c - unit tests of metrics.c: the exact exposition text of a
- * small snapshot, label escaping, and the histogram's invariants. */
+ * small snapshot, label escaping, the histogram's invariants, live data. */
 #include "config-auto.h"
 
 #include <check.h>
@@ -23,6 +23,11 @@ static const char fixture_text[] =
 	"# HELP orch_config_loaded 1 when a valid config is in force.\n"
 	"# TYPE orch_config_loaded gauge\n"
 	"orch_config_loaded 1\n"
+	"# HELP orch_docker_host_up 1 when the Docker host answered the latest pass, by host (config name).\n"
+	"# TYPE orch_docker_host_up gauge\n"
+	"# HELP orch_lease_holder 1 while this daemon holds the fleet's lease and acts; 0 standing by or unsure.\n"
+	"# TYPE orch_lease_holder gauge\n"
+	"orch_lease_holder 0\n"
 	"# HELP orch_vpn_health_status 1 when the VPN is available (running and healthy), else 0.\n"
 	"# TYPE orch_vpn_health_status gauge\n"
 	"orch_vpn_health_status{vpn=\"gluetun1\"} 1\n"
@@ -92,7 +97,38 @@ static const char fixture_text[] =
 	"orch_config_last_reload_success_timestamp_seconds 1795320540.123\n"
 	"# HELP orch_docker_requests_total Requests sent to the Docker Engine API (every call, events streams included).\n"
 	"# TYPE orch_docker_requests_total counter\n"
-	"orch_docker_requests_total 0\n";
+	"orch_docker_requests_total 0\n"
+	"# HELP orch_events_total Entries recorded in the recent history (GET /events).\n"
+	"# TYPE orch_events_total counter\n"
+	"orch_events_total 0\n"
+	"# HELP orch_notify_sent_total Webhook messages delivered (2xx).\n"
+	"# TYPE orch_notify_sent_total counter\n"
+	"orch_notify_sent_total 0\n"
+	"# HELP orch_notify_failed_attempts_total Webhook attempts that failed (error or non-2xx answer); each is retried with back-off unless it was dropped.\n"
+	"# TYPE orch_notify_failed_attempts_total counter\n"
+	"orch_notify_failed_attempts_total 0\n"
+	"# HELP orch_notify_dropped_total Webhook messages never delivered: queue_full (the oldest made room), gave_up (out of attempts, or refused with a 4xx).\n"
+	"# TYPE orch_notify_dropped_total counter\n"
+	"orch_notify_dropped_total{reason=\"queue_full\"} 0\n"
+	"orch_notify_dropped_total{reason=\"gave_up\"} 0\n"
+	"# HELP orch_notify_queued Webhook messages waiting to be delivered.\n"
+	"# TYPE orch_notify_queued gauge\n"
+	"orch_notify_queued 0\n"
+	"# HELP orch_streams_rejected_total stream_started events refused with 429, by the cap that refused them (streams.max_per_engine, streams.max_total).\n"
+	"# TYPE orch_streams_rejected_total counter\n"
+	"orch_streams_rejected_total{reason=\"max_per_engine\"} 0\n"
+	"orch_streams_rejected_total{reason=\"max_total\"} 0\n"
+	"# HELP orch_streams_expired_total Streams forgotten after streams.ttl without a stream_ended.\n"
+	"# TYPE orch_streams_expired_total counter\n"
+	"orch_streams_expired_total 0\n"
+	"# HELP orch_provision_requests_total POST /provision/acestream answers: ok (an engine), blocked (refused at once), timeout (no idle engine within the wait).\n"
+	"# TYPE orch_provision_requests_total counter\n"
+	"orch_provision_requests_total{result=\"ok\"} 0\n"
+	"orch_provision_requests_total{result=\"blocked\"} 0\n"
+	"orch_provision_requests_total{result=\"timeout\"} 0\n"
+	"# HELP orch_api_deadline_closes_total API connections shut down for not sending a whole request in time.\n"
+	"# TYPE orch_api_deadline_closes_total counter\n"
+	"orch_api_deadline_closes_total 0\n";
 
 START_TEST(metrics_exact_text)
 {
@@ -173,6 +209,37 @@ START_TEST(metrics_every_family_has_help_and_type)
 }
 END_TEST
 
+/* The registry's counts replace the snapshot's, and its counters show. */
+START_TEST(metrics_live_streams_and_counters)
+{
+	struct snapshot *s = api_fixture_snapshot();
+	struct streams reg;
+	streams_init(&reg, -1);
+	struct streams_limits lim = { 1, 0, 0 };
+	streams_set_limits(&reg, &lim);
+	struct stream_rec r = { .id = (char *)"a" };
+	streams_start(&reg, FIXTURE_ID1, &r, 0, 0);
+	r.id = (char *)"b";
+	ck_assert_int_eq(streams_start(&reg, FIXTURE_ID1, &r, 0, 0), STREAMS_FULL_ENGINE);
+	r.id = (char *)"c";
+	streams_start(&reg, FIXTURE_ID2, &r, 0, 0);
+	struct streams_view *v = streams_view_new(&reg, 0);
+	struct metrics_live live = { v, 4, 2, 1, 300 };
+	char *got = metrics_render_live(s, &live);
+	/* Engine 0's snapshot count (1) is not in the registry: 1 on gluetun1. */
+	ck_assert_ptr_nonnull(strstr(got, "orch_streams_active{vpn_container=\"gluetun1\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(got, "orch_streams_active{vpn_container=\"gluetun2\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(got, "orch_streams_rejected_total{reason=\"max_per_engine\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(got, "orch_provision_requests_total{result=\"ok\"} 4\n"));
+	ck_assert_ptr_nonnull(strstr(got, "orch_provision_requests_total{result=\"timeout\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(got, "orch_api_deadline_closes_total 300\n"));
+	free(got);
+	streams_view_free(v);
+	streams_destroy(&reg);
+	snapshot_free(s);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -182,6 +249,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, metrics_no_vpn_mode);
 	tcase_add_test(tc, metrics_undeclared_vpn_engines_counted);
 	tcase_add_test(tc, metrics_every_family_has_help_and_type);
+	tcase_add_test(tc, metrics_live_streams_and_counters);
 	suite_add_tcase(s, tc);
 	return s;
 }

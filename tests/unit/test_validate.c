@@ -214,6 +214,62 @@ static const struct {
 	  "or directory\n" },
 	{ "notify_unknown_key", HEAD "notify:\n  - url: https://h/x\n    event: [vpn_up]\n",
 	  "t.yaml:6:5: error: unknown key 'event' in notify[0]; did you mean `events`?\n" },
+	/* Docker hosts (issue 11). */
+	{ "docker_host_unknown_hint", HEAD "docker_hosts:\n  edge: {host: \"unix:///e.sock\"}\n"
+	  "vpns:\n  - {name: g1, ports: 19000-19009, docker: egde}\n",
+	  "t.yaml:5:3: warning: docker_hosts.edge: no vpn uses it (its leftover engines are still "
+	  "removed)\n"
+	  "t.yaml:7:44: error: vpns[0].docker: unknown docker host 'egde'; did you mean `edge`?\n" },
+	{ "docker_host_unknown", HEAD "vpns:\n  - {name: g1, ports: 19000-19009, docker: far}\n",
+	  "t.yaml:5:44: error: vpns[0].docker: unknown docker host 'far' (declare it under "
+	  "docker_hosts, or use `default`)\n" },
+	{ "docker_host_default_reserved", HEAD "docker_hosts:\n  default: {host: \"tcp://h:1\"}\n",
+	  "t.yaml:5:3: error: docker_hosts: 'default' is the name of the top-level docker; give this "
+	  "host another name\n" },
+	{ "docker_host_needs_address", HEAD "docker_hosts:\n  b: {}\n",
+	  "t.yaml:5:3: warning: docker_hosts: without vpns every engine runs on the default docker "
+	  "host\n"
+	  "t.yaml:5:6: error: missing required key 'host' in docker_hosts.b\n" },
+	{ "docker_tls_on_unix", HEAD "docker:\n  host: unix:///d.sock\n  tls: {ca: a, cert: b, key: c}\n",
+	  "t.yaml:6:8: error: docker.tls: tls needs a tcp:// host, not 'unix:///d.sock' (a unix "
+	  "socket is protected by its file mode)\n" },
+	{ "docker_tls_unreadable", HEAD "docker:\n  host: tcp://h:2376\n  tls: {ca: /nonexistent/ca.pem,"
+	  " cert: /nonexistent/cert.pem, key: /nonexistent/key.pem}\n",
+	  "t.yaml:6:13: error: docker.tls.ca: cannot read '/nonexistent/ca.pem': No such file or "
+	  "directory\n"
+	  "t.yaml:6:40: error: docker.tls.cert: cannot read '/nonexistent/cert.pem': No such file or "
+	  "directory\n"
+	  "t.yaml:6:68: error: docker.tls.key: cannot read '/nonexistent/key.pem': No such file or "
+	  "directory\n" },
+	{ "docker_tls_not_pem", HEAD "docker:\n  host: tcp://h:2376\n  tls:\n    ca: " TESTDATADIR
+	  "/valid/secrets/api_key\n    cert: " TESTDATADIR "/valid/secrets/docker-b/cert.pem\n"
+	  "    key: /nonexistent/key.pem\n",
+	  "t.yaml:7:9: error: docker.tls.ca: '" TESTDATADIR "/valid/secrets/api_key' is not a PEM "
+	  "file (no -----BEGIN line)\n"
+	  "t.yaml:9:10: error: docker.tls.key: cannot read '/nonexistent/key.pem': No such file or "
+	  "directory\n" },
+	{ "docker_tls_incomplete", HEAD "docker:\n  host: tcp://h:2376\n  tls: {ca: x}\n",
+	  "t.yaml:6:8: error: missing required key 'cert' in docker.tls\n"
+	  "t.yaml:6:8: error: missing required key 'key' in docker.tls\n"
+	  "t.yaml:6:13: error: docker.tls.ca: cannot read 'x': No such file or directory\n" },
+	{ "docker_same_daemon", HEAD "docker:\n  host: tcp://10.0.0.1:2375\ndocker_hosts:\n"
+	  "  b: {host: \"http://10.0.0.1:2375\"}\n",
+	  "t.yaml:5:9: warning: docker: host 'tcp://10.0.0.1:2375' is plain tcp without tls: anyone "
+	  "who can reach it controls that Docker host\n"
+	  "t.yaml:7:3: warning: docker_hosts: without vpns every engine runs on the default docker "
+	  "host\n"
+	  "t.yaml:7:13: warning: docker_hosts.b: host 'http://10.0.0.1:2375' is plain tcp without "
+	  "tls: anyone who can reach it controls that Docker host\n"
+	  "t.yaml:7:13: error: docker_hosts.b: 'http://10.0.0.1:2375' is the same daemon as docker "
+	  "host 'default'; name each Docker host once\n" },
+	{ "docker_name_clash_one_host", HEAD "vpns:\n  - {name: g1, ports: 19000-19009}\n"
+	  "  - {name: acestream-19004, ports: 19010-19019}\n",
+	  "t.yaml:6:12: error: vpn name 'acestream-19004' is also the name of the engine for port "
+	  "19004 of vpn 'g1' on docker host 'default': one of the two containers could not be "
+	  "created\n" },
+	{ "docker_lease_ttl_short", HEAD "docker:\n  lease_ttl: 2s\n",
+	  "t.yaml:5:14: error: docker.lease_ttl: must be at least 3s (it is renewed every third of "
+	  "it)\n" },
 	{ "all_errors_at_once", "version: 1\nengine:\n  image: x\n  stop_timeout: x\nreplicas:\n"
 	  "  max: -2\nvpns:\n  - name: a b\n    ports: 5-1\n",
 	  "t.yaml:4:17: error: engine.stop_timeout: invalid duration 'x' (expected e.g. 500ms, 5s, "
