@@ -287,8 +287,8 @@ class Fleet:
                     break
                 writer.write(self.docker(method, target, body))
                 await writer.drain()
-        except ConnectionError:
-            pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client went away, or we are shutting down
         finally:
             writer.close()
 
