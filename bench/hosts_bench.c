@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api_render.h"
+#include "bench_util.h"
 #include "lease.h"
 #include "metrics.h"
 #include "plan.h"
@@ -169,59 +170,6 @@ static void fleet_free(struct fleet *f)
 	memory_free(&f->mem);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long status_kib(const char *key)
-{
-	FILE *fp = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(key);
-	while (fp && fgets(line, sizeof line, fp))
-		if (strncmp(line, key, n) == 0 && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	if (fp)
-		fclose(fp);
-	return v;
-}
-
-/* Resets VmHWM to the current RSS (Linux >= 4.0). */
-static bool reset_peak(void)
-{
-	FILE *fp = fopen("/proc/self/clear_refs", "w");
-	if (!fp)
-		return false;
-	bool ok = fputs("5", fp) >= 0;
-	return fclose(fp) == 0 && ok;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Median ms per call of fn(arg) over the budget (at least 5 calls, at
- * most 400). */
-static double time_median(double budget, void (*fn)(void *), void *arg)
-{
-	double samples[400];
-	size_t n = 0;
-	double start = mono_s();
-	while (n < ARRAY_LEN(samples) && (n < 5 || mono_s() - start < budget)) {
-		double t = mono_s();
-		fn(arg);
-		samples[n++] = (mono_s() - t) * 1000.0;
-	}
-	qsort(samples, n, sizeof *samples, cmp_double);
-	return samples[n / 2];
-}
-
 struct plan_arg {
 	struct fleet *f;
 	int64_t now;
@@ -239,13 +187,13 @@ static void do_plan(void *arg)
 static void plan_case(const char *name, struct fleet *f, int64_t now, double budget)
 {
 	struct plan p;
-	long base = status_kib("VmRSS");
-	bool peak_ok = reset_peak();
+	long base = bench_status_kib("VmRSS");
+	bool peak_ok = bench_reset_peak();
 	size_t actions = plan_compute(&f->cfg, &f->obs, &f->mem, now, &p);
-	long peak = peak_ok ? status_kib("VmHWM") - base : -1;
+	long peak = peak_ok ? bench_status_kib("VmHWM") - base : -1;
 	plan_free(&p);
 	struct plan_arg pa = { f, now };
-	double ms = time_median(budget, do_plan, &pa);
+	double ms = bench_median_ms(budget, do_plan, NULL, &pa, NULL);
 	printf("plan_%s ms %.3f kib %ld actions %zu\n", name, ms, peak, actions);
 }
 
@@ -289,11 +237,11 @@ static void snapshot_case(struct fleet *f, double budget)
 		.hosts = f->obs.hosts, .n_hosts = f->obs.n_hosts, .lease = &lr,
 		.lease_self = lr.holder,
 	};
-	long base = status_kib("VmRSS");
-	bool peak_ok = reset_peak();
+	long base = bench_status_kib("VmRSS");
+	bool peak_ok = bench_reset_peak();
 	struct snapshot *s = publish_build(&v);
-	long peak = peak_ok ? status_kib("VmHWM") - base : -1;
-	double build = time_median(budget, do_build, &v);
+	long peak = peak_ok ? bench_status_kib("VmHWM") - base : -1;
+	double build = bench_median_ms(budget, do_build, NULL, &v, NULL);
 	printf("snapshot_build ms %.3f kib %ld engines %zu vpns %zu hosts %zu\n", build, peak,
 	       s->n_engines, s->n_vpns, s->n_hosts);
 	size_t visible = 0;
@@ -306,8 +254,8 @@ static void snapshot_case(struct fleet *f, double budget)
 	printf("body_vpn_status bytes %zu\n", json_size(api_render_vpn_status(s)));
 	printf("body_metrics bytes %zu\n", strlen(m));
 	free(m);
-	double eng = time_median(budget, do_engines, s);
-	double met = time_median(budget, do_metrics, s);
+	double eng = bench_median_ms(budget, do_engines, NULL, s, NULL);
+	double met = bench_median_ms(budget, do_metrics, NULL, s, NULL);
 	printf("render_engines ms %.3f per_s %.0f\n", eng, 1000.0 / eng);
 	printf("render_metrics ms %.3f per_s %.0f\n", met, 1000.0 / met);
 	snapshot_free(s);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "plan.h"
 #include "util.h"
 
@@ -176,44 +177,6 @@ static void fleet_free(struct fleet *f)
 	memory_free(&f->mem);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* kB value of a "Name:  N kB" line of /proc/self/status, -1 if absent. */
-static long status_kib(const char *key)
-{
-	FILE *fp = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(key);
-	while (fp && fgets(line, sizeof line, fp))
-		if (strncmp(line, key, n) == 0 && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	if (fp)
-		fclose(fp);
-	return v;
-}
-
-/* Resets VmHWM to the current RSS (Linux >= 4.0); false when refused. */
-static bool reset_peak(void)
-{
-	FILE *fp = fopen("/proc/self/clear_refs", "w");
-	if (!fp)
-		return false;
-	bool ok = fputs("5", fp) >= 0;
-	return fclose(fp) == 0 && ok;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* One case, in a child process so that its peak memory is its own. Prints
  * "case NAME vpns V engines N ms MEDIAN peak_kib K actions A". */
 static const struct fleet_kind {
@@ -230,32 +193,42 @@ static const struct fleet_kind {
 	{ "work", true, false, true },
 };
 
+struct case_arg {
+	struct fleet *f;
+	struct plan p;
+};
+
+static void case_plan(void *arg)
+{
+	struct case_arg *a = arg;
+	plan_compute(&a->f->cfg, &a->f->obs, &a->f->mem, T0, &a->p);
+}
+
+static void case_free(void *arg)
+{
+	plan_free(&((struct case_arg *)arg)->p);
+}
+
 static void run_case(const struct fleet_kind *k, int vpns, int engines, double budget_s)
 {
 	const char *name = k->name;
 	struct fleet f;
 	fleet_build(&f, vpns, engines, k->work, k->sorted, k->memory);
 	struct plan p;
-	long base = status_kib("VmRSS");
+	long base = bench_status_kib("VmRSS");
 	long peak = -1;
-	bool peak_ok = reset_peak();
+	bool peak_ok = bench_reset_peak();
 	size_t actions = plan_compute(&f.cfg, &f.obs, &f.mem, T0, &p);
 	plan_free(&p);
 	if (peak_ok)
-		peak = status_kib("VmHWM") - base;
+		peak = bench_status_kib("VmHWM") - base;
 
-	double samples[400];
-	size_t n = 0;
-	double start = mono_s();
-	while (n < ARRAY_LEN(samples) && (n < 5 || mono_s() - start < budget_s)) {
-		double t = mono_s();
-		plan_compute(&f.cfg, &f.obs, &f.mem, T0, &p);
-		samples[n++] = (mono_s() - t) * 1000.0;
-		plan_free(&p);
-	}
-	qsort(samples, n, sizeof *samples, cmp_double);
+	/* Timed: plan_compute alone; freeing the plan is not. */
+	struct case_arg a = { .f = &f };
+	size_t n;
+	double ms = bench_median_ms(budget_s, case_plan, case_free, &a, &n);
 	printf("case %s vpns %d engines %d ms %.4f peak_kib %ld actions %zu samples %zu\n", name,
-	       vpns, engines, samples[n / 2], peak < 0 ? -1L : peak, actions, n);
+	       vpns, engines, ms, peak < 0 ? -1L : peak, actions, n);
 	fflush(stdout);
 	fleet_free(&f);
 }

@@ -43,7 +43,7 @@ old_api=
 base_bin=$bdir/plan_bench
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
 quiet ${CC:-cc} -std=c11 -O2 -g $old_api -include "$bdir/build/config-auto.h" \
-	-I"$bdir/tree/src" -I"$bdir/build" "$srcdir/bench/plan_bench.c" "$bdir/build/libace.a" \
+	-I"$bdir/tree/src" -I"$bdir/build" "$srcdir/bench/plan_bench.c" "$srcdir/bench/bench_util.c" "$bdir/build/libace.a" \
 	$(pkg-config --cflags --libs yaml-0.1 libcurl libcjson libmicrohttpd) -lpthread -lm \
 	-o "$base_bin"
 

@@ -40,7 +40,7 @@ EXTRA_DIST += $(HOSTS_SCENARIOS)
 # `make bench` also builds the fleet simulation over many Docker hosts;
 # bench/run-hosts-bench.sh runs it (figures, never pass/fail).
 EXTRA_PROGRAMS += bench/hosts_bench
-bench_hosts_bench_SOURCES = bench/hosts_bench.c
+bench_hosts_bench_SOURCES = bench/hosts_bench.c bench/bench_util.c bench/bench_util.h
 bench_hosts_bench_LDADD = $(ACE_LIBS)
 CLEANFILES += bench/hosts_bench
 EXTRA_DIST += bench/run-hosts-bench.sh

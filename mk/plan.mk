@@ -16,7 +16,7 @@ tests_unit_test_memory_LDADD = $(ACE_LIBS) $(CHECK_LIBS)
 # `make bench` also builds the planner benchmark; bench/run-plan-bench.sh runs
 # it next to the same benchmark built against main's planner.
 EXTRA_PROGRAMS += bench/plan_bench
-bench_plan_bench_SOURCES = bench/plan_bench.c
+bench_plan_bench_SOURCES = bench/plan_bench.c bench/bench_util.c bench/bench_util.h
 bench_plan_bench_LDADD = $(ACE_LIBS)
 CLEANFILES += bench/plan_bench
 EXTRA_DIST += bench/run-plan-bench.sh

@@ -549,6 +549,11 @@ int docker_remove(struct docker *d, const char *id, struct docker_err *err)
 	return container_op(d, "DELETE", id, "?force=1&v=1", "remove", op_timeout(d, 10), err);
 }
 
+int docker_remove_unstarted(struct docker *d, const char *id, struct docker_err *err)
+{
+	return container_op(d, "DELETE", id, "?force=1&v=1", "remove", d->total_ms, err);
+}
+
 int docker_rename(struct docker *d, const char *id, const char *name, struct docker_err *err)
 {
 	char *q = escape(d, name);

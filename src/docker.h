@@ -173,6 +173,9 @@ int docker_stop(struct docker *d, const char *id, int timeout_s, struct docker_e
 int docker_restart(struct docker *d, const char *id, int timeout_s, struct docker_err *err);
 /* force=1&v=1: kills a running container and drops its anonymous volumes. */
 int docker_remove(struct docker *d, const char *id, struct docker_err *err);
+/* Removes a container that never ran (the lease's): no stop grace, the
+ * call is bounded by the handle's own total timeout. */
+int docker_remove_unstarted(struct docker *d, const char *id, struct docker_err *err);
 /* POST /containers/{id}/rename?name=NAME; a name already taken is HTTP 409,
  * a container gone 404. Atomic on the daemon: the lease's heartbeat. */
 int docker_rename(struct docker *d, const char *id, const char *name, struct docker_err *err);

@@ -99,11 +99,11 @@ static void clear_old(struct docker *d, const struct lease_seen *seen)
 {
 	struct docker_err e = { 0, "" };
 	if (seen->lock)
-		docker_remove(d, seen->lock_id, &e);
+		docker_remove_unstarted(d, seen->lock_id, &e);
 	if (seen->beat)
-		docker_remove(d, seen->beat_id, &e);
+		docker_remove_unstarted(d, seen->beat_id, &e);
 	for (size_t i = 0; i < seen->n_stale; i++)
-		docker_remove(d, seen->stale[i], &e);
+		docker_remove_unstarted(d, seen->stale[i], &e);
 }
 
 static void report_holder(struct lease *l, int64_t now, struct lease_report *out)
@@ -193,7 +193,7 @@ void lease_run(struct lease *l, struct docker *d, const char *const *images, siz
 		else if (dec.step == LEASE_ACQUIRE)
 			for (size_t i = 0; i < seen.n_stale; i++) {
 				struct docker_err e = { 0, "" };
-				docker_remove(d, seen.stale[i], &e);
+				docker_remove_unstarted(d, seen.stale[i], &e);
 			}
 		if (make_container(l, d, l->lock, "lock", now, images, n_images, l->lock_id,
 				   sizeof l->lock_id, &err) != 0) {
@@ -226,9 +226,9 @@ void lease_release(struct lease *l, struct docker *d)
 		return;
 	struct docker_err e = { 0, "" };
 	if (l->beat_id[0])
-		docker_remove(d, l->beat_id, &e);
+		docker_remove_unstarted(d, l->beat_id, &e);
 	if (l->lock_id[0])
-		docker_remove(d, l->lock_id, &e);
+		docker_remove_unstarted(d, l->lock_id, &e);
 	l->holding = false;
 	l->lock_id[0] = l->beat_id[0] = '\0';
 }

@@ -254,7 +254,9 @@ void loop_lease_stop(struct loop_lease *ll, int64_t wait_ms)
 	/* A round stuck in a call still uses the lease: leave it, the next
 	 * daemon takes over once it expires. */
 	if (idle && ll->lease.holding && ll->d) {
-		docker_set_timeouts(ll->d, 1000, 2000);
+		/* Two removals of containers that never ran, within the
+		 * second SIGTERM has (a hung Docker: the lease then expires). */
+		docker_set_timeouts(ll->d, 150, 350);
 		lease_release(&ll->lease, ll->d);
 		log_info("lease released", "instance", ll->lease.instance);
 	}

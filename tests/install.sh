@@ -30,8 +30,11 @@ expected() {
 		echo "$mandir/man5/orchestrator.yaml.5"
 		echo "$datadir/ace-orchestrator/schemas/orchestrator.schema.json"
 		for f in README.md ChangeLog COPYING orchestrator.yaml.example configuration.md proxy.md \
+			hosts.md scaling.md \
 			examples/single-vpn.yaml examples/redundant.yaml examples/three-vpns.yaml \
-			examples/no-vpn.yaml examples/demo.yaml \
+			examples/no-vpn.yaml examples/demo.yaml examples/two-hosts.yaml \
+			examples/two-hosts-tls/README.md examples/two-hosts-tls/ca.pem \
+			examples/two-hosts-tls/cert.pem examples/two-hosts-tls/key.pem \
 			examples/compose/README.md examples/compose/env.example \
 			examples/compose/single-vpn.yml examples/compose/redundant.yml \
 			examples/compose/config/single-vpn.yaml examples/compose/config/redundant.yaml \

@@ -96,9 +96,11 @@ eq "... the first engine" "$(jget 'd["container_id"]' < "$it_dir/body")" "$E1"
 
 # Nothing the daemon did was a stream loss: both engines still run.
 check "busy engine never stopped" cond "docker ps -q --filter id=$E2 | grep -q ."
-m=$(curl -fsS "$API/metrics")
-check "/metrics: provisions counted" cond "echo '$m' | grep -q '^orch_provision_requests_total{result=\"ok\"} [2-9]'"
-check "/metrics: the blocked one counted" cond "echo '$m' | grep -q '^orch_provision_requests_total{result=\"blocked\"} [1-9]'"
+# Kept in a file: the exposition is text (HELP lines quote), never shell code.
+curl -fsS "$API/metrics" >"$it_dir/metrics.txt"
+m=$(cat "$it_dir/metrics.txt")
+check "/metrics: provisions counted" grep -q '^orch_provision_requests_total{result="ok"} [2-9]' "$it_dir/metrics.txt"
+check "/metrics: the blocked one counted" grep -q '^orch_provision_requests_total{result="blocked"} [1-9]' "$it_dir/metrics.txt"
 if command -v promtool >/dev/null 2>&1; then
 	echo "$m" | promtool check metrics > "$it_dir/promtool.out" 2>&1
 	eq "promtool on the live /metrics: only the expected lint" \
