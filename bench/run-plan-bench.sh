@@ -6,6 +6,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BUILDDIR:-$srcdir/_build/bench}
 base=${BASE:-main}
 budget=${BUDGET:-1}
+fleets=${FLEETS:-fresh converged work}
 jobs=${JOBS:-2}
 
 log=$(mktemp)
@@ -27,7 +28,8 @@ this_bin=$builddir/bench/plan_bench
 # built the same way; then this same plan_bench.c is compiled against its
 # library, with the old names of the memory API when it predates memory.h.
 sha=$(git -C "$srcdir" rev-parse --verify "$base^{commit}")
-bdir=$srcdir/_build/bench-base/$sha
+# BASE_BUILD: where to build it (run-core-bench.sh passes its scratch dir).
+bdir=${BASE_BUILD:-$srcdir/_build/bench-base/$sha}
 if [ ! -f "$bdir/build/libace.a" ]; then
 	rm -rf "$bdir"
 	mkdir -p "$bdir/tree" "$bdir/build"
@@ -52,7 +54,7 @@ echo "plan_compute per call (median) and peak RSS growth during one call"
 echo "base: $base ($short); this: $here$dirty; $(nproc) CPUs; $(uname -m); budget ${budget}s per case"
 printf '%-9s %4s %7s | %10s %10s %8s | %9s %9s | %s\n' fleet vpns engines \
 	"base ms" "this ms" speed-up "base KiB" "this KiB" "actions base/this"
-for fleet in fresh converged work; do
+for fleet in $fleets; do
 	for v in 2 10 50; do
 		for n in 100 1000 10000; do
 			# Same case, one after the other, so both see the same machine.

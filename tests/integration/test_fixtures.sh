@@ -422,6 +422,27 @@ else
 	notok "arm engine answers on $((base + 3))"
 fi
 
+# ACE_FIXTURE_STOP_DELAY (a test knob): docker stop takes that long, and
+# the engine still exits on its own (0), not killed at the stop timeout.
+ESD=$RUN-eng-stopdelay
+dockrun --name "$ESD" --network "container:$G" -e HTTP_PORT=29980 -e BIND_ALL=1 \
+	-e P2P_PORT=29989 -e HTTPS_PORT=45008 -e ACE_FIXTURE_STOP_DELAY=2 "$EIMG" >/dev/null
+n=0
+until probe "$GIP" 29980/http || [ $n -ge 10 ]; do n=$((n + 1)); sleep 0.3; done
+if [ $n -lt 10 ]; then ok "stop-delay engine answers"; else notok "stop-delay engine: $(cat "$TMPD/probe")"; fi
+t0=$(date +%s%N)
+docker stop -t 10 "$ESD" >/dev/null
+t1=$(date +%s%N)
+if [ $(((t1 - t0) / 1000000)) -ge 2000 ]; then ok "ACE_FIXTURE_STOP_DELAY=2: docker stop took $(((t1 - t0) / 1000000)) ms"
+else notok "ACE_FIXTURE_STOP_DELAY=2: docker stop took only $(((t1 - t0) / 1000000)) ms"; fi
+expect "stop-delay engine exits 0 by itself" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$ESD")"
+expect_in "stop-delay engine says why it waits" 'exiting in 2000 ms (ACE_FIXTURE_STOP_DELAY)' \
+	"$(docker logs "$ESD" 2>&1)"
+docker rm -f "$ESD" >/dev/null
+ESB=$RUN-eng-stopdelay-bad
+dockrun --name "$ESB" --network "container:$G" -e HTTP_PORT=29979 -e ACE_FIXTURE_STOP_DELAY=soon "$EIMG" >/dev/null
+expect "bad ACE_FIXTURE_STOP_DELAY -> exit 2" 2 "$(exit_code "$ESB")"
+
 # domain fact (SPEC §2): a restarted VPN leaves its engines without network
 docker restart -t 5 "$G" >/dev/null
 code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$EU/fixture/info" || true)
