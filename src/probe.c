@@ -1,5 +1,6 @@
 /* probe.c - engine probes on the loop's curl multi adapter; results come
- * back through a callback, late ones marked as such rather than failed. */
+ * back through a callback, late ones marked as such rather than failed.
+ * At most PROBE_MAX_IN_FLIGHT run at once, the rest wait in order. */
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,17 @@
 /* A probe that took this much longer than its own timeout was not run in
  * time: curl's timer fired late because the loop was busy elsewhere. */
 #define PROBE_LATE_SLACK_MS 500
+/* Each probe under way holds a curl handle, its buffers and a connection:
+ * a round over 1,000 engines started at once took some 27 MB of heap
+ * (bench/run-core-bench.sh, memory row). Engines answer in milliseconds,
+ * so a few dozen at a time still probe a thousand well within a second. */
+#define PROBE_MAX_IN_FLIGHT 32
 
 struct probe_req {
 	struct probe *p;
 	char *id;
-	CURL *easy;
+	char *url;	/* while waiting */
+	CURL *easy;	/* once under way */
 	int64_t started_ms;
 	long timeout_ms;
 	struct probe_req *next;
@@ -27,6 +34,7 @@ struct probe {
 	void *ud;
 	struct probe_req *reqs; /* under way */
 	size_t n_reqs;
+	struct probe_req *wait_head, *wait_tail; /* waiting for a slot, in order */
 };
 
 /* The probe only needs the status code: the body is dropped as it comes. */
@@ -56,9 +64,57 @@ static void unlink_req(struct probe *p, struct probe_req *q)
 
 static void req_free(struct probe_req *q)
 {
-	curl_easy_cleanup(q->easy);
+	if (q->easy)
+		curl_easy_cleanup(q->easy);
 	free(q->id);
+	free(q->url);
 	free(q);
+}
+
+static void done(CURL *easy, CURLcode res, void *ud);
+
+/* Puts q under way; false (q freed) when curl refuses. */
+static bool launch(struct probe *p, struct probe_req *q)
+{
+	CURL *easy = curl_easy_init();
+	if (!easy) {
+		req_free(q);
+		return false;
+	}
+	curl_easy_setopt(easy, CURLOPT_URL, q->url);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, q->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, q->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* One connection per engine and round: keeping a thousand idle ones
+	 * in the multi's cache between rounds costs more than a connect. */
+	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+	free(q->url);
+	q->url = NULL;
+	q->easy = easy;
+	q->started_ms = now_mono_ms();
+	if (cmulti_add(p->cm, easy, done, q) != 0) {
+		req_free(q);
+		return false;
+	}
+	q->next = p->reqs;
+	p->reqs = q;
+	p->n_reqs++;
+	return true;
+}
+
+/* Starts waiting probes while there are free slots. */
+static void launch_waiting(struct probe *p)
+{
+	while (p->wait_head && p->n_reqs < PROBE_MAX_IN_FLIGHT) {
+		struct probe_req *q = p->wait_head;
+		p->wait_head = q->next;
+		if (!p->wait_head)
+			p->wait_tail = NULL;
+		q->next = NULL;
+		launch(p, q);
+	}
 }
 
 static void done(CURL *easy, CURLcode res, void *ud)
@@ -74,6 +130,7 @@ static void done(CURL *easy, CURLcode res, void *ud)
 	unlink_req(p, q);
 	p->cb(q->id, r, p->ud);
 	req_free(q);
+	launch_waiting(p);
 }
 
 void probe_free(struct probe *p)
@@ -86,6 +143,11 @@ void probe_free(struct probe *p)
 		cmulti_remove(p->cm, q->easy);
 		req_free(q);
 	}
+	while (p->wait_head) {
+		struct probe_req *q = p->wait_head;
+		p->wait_head = q->next;
+		req_free(q);
+	}
 	free(p);
 }
 
@@ -94,31 +156,34 @@ void probe_start(struct probe *p, const char *engine_id, const char *url, long t
 	for (struct probe_req *q = p->reqs; q; q = q->next)
 		if (strcmp(q->id, engine_id) == 0)
 			return;
-	CURL *easy = curl_easy_init();
-	if (!easy)
-		return;
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	for (struct probe_req *q = p->wait_head; q; q = q->next)
+		if (strcmp(q->id, engine_id) == 0)
+			return;
 	struct probe_req *q = xcalloc(1, sizeof *q);
 	q->p = p;
 	q->id = xstrdup(engine_id);
-	q->easy = easy;
-	q->started_ms = now_mono_ms();
+	q->url = xstrdup(url);
 	q->timeout_ms = timeout_ms;
-	if (cmulti_add(p->cm, easy, done, q) != 0) {
-		req_free(q);
+	if (p->n_reqs < PROBE_MAX_IN_FLIGHT && !p->wait_head) {
+		launch(p, q);
 		return;
 	}
-	q->next = p->reqs;
-	p->reqs = q;
-	p->n_reqs++;
+	if (p->wait_tail)
+		p->wait_tail->next = q;
+	else
+		p->wait_head = q;
+	p->wait_tail = q;
 }
 
 size_t probe_in_flight(const struct probe *p)
 {
 	return p->n_reqs;
+}
+
+size_t probe_waiting(const struct probe *p)
+{
+	size_t n = 0;
+	for (const struct probe_req *q = p->wait_head; q; q = q->next)
+		n++;
+	return n;
 }

@@ -21,9 +21,12 @@ struct probe;
 struct probe *probe_new(struct cmulti *cm, probe_done_cb cb, void *ud);
 /* Requests under way are dropped without a result. */
 void probe_free(struct probe *p);
-/* Starts GET url for engine_id unless one is already in flight for it. OK:
- * the engine answered 200 within timeout_ms. */
+/* Starts GET url for engine_id unless one is already in flight or waiting
+ * for it; beyond PROBE_MAX_IN_FLIGHT (probe.c) under way it waits for a
+ * slot, and its timeout counts from its start. OK: the engine answered 200
+ * within timeout_ms. */
 void probe_start(struct probe *p, const char *engine_id, const char *url, long timeout_ms);
 size_t probe_in_flight(const struct probe *p);
+size_t probe_waiting(const struct probe *p);
 
 #endif

@@ -15,6 +15,7 @@
 #include "bgpool.h"
 #include "cmulti.h"
 #include "evloop.h"
+#include "probe.h"
 #include "util.h"
 
 struct fired {
@@ -348,6 +349,66 @@ START_TEST(handler_freed_by_another_in_the_same_batch)
 }
 END_TEST
 
+
+/* ---- probes: a bounded number under way ---- */
+
+struct probe_seen {
+	struct probe *p;
+	int done, ok;
+	size_t max_in_flight;
+};
+
+static void on_probe(const char *id, enum probe_outcome r, void *ud)
+{
+	struct probe_seen *ps = ud;
+	ps->done++;
+	ps->ok += r == PROBE_OK;
+	size_t n = probe_in_flight(ps->p);
+	if (n > ps->max_in_flight)
+		ps->max_in_flight = n;
+}
+
+START_TEST(probes_beyond_the_cap_wait_for_a_slot)
+{
+	enum { N = 80, CAP = 32 }; /* CAP: PROBE_MAX_IN_FLIGHT in probe.c */
+	struct evloop *l = evloop_new();
+	struct cmulti *m = cmulti_new(l);
+	struct server s;
+	server_start(&s, N);
+	struct probe_seen ps = { 0 };
+	ps.p = probe_new(m, on_probe, &ps);
+	char *url = xasprintf("http://127.0.0.1:%d/", s.port);
+	for (int i = 0; i < N; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "e%d", i);
+		probe_start(ps.p, id, url, 5000);
+		probe_start(ps.p, id, url, 5000); /* once per engine, waiting or not */
+	}
+	ck_assert_uint_eq(probe_in_flight(ps.p), CAP);
+	ck_assert_uint_eq(probe_waiting(ps.p), N - CAP);
+	run_until(l, &ps.done, N, 10000);
+	ck_assert_int_eq(ps.done, N);
+	ck_assert_int_eq(ps.ok, N);
+	ck_assert_uint_le(ps.max_in_flight, CAP);
+	ck_assert_uint_eq(probe_in_flight(ps.p), 0);
+	ck_assert_uint_eq(probe_waiting(ps.p), 0);
+	pthread_join(s.th, NULL);
+	close(s.lfd);
+	/* Dropped at free, waiting ones too, without a result. */
+	for (int i = 0; i < CAP + 5; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "late%d", i);
+		probe_start(ps.p, id, "http://127.0.0.1:1/", 5000);
+	}
+	ck_assert_uint_eq(probe_waiting(ps.p), 5);
+	probe_free(ps.p);
+	ck_assert_int_eq(ps.done, N);
+	free(url);
+	cmulti_free(m);
+	evloop_free(l);
+}
+END_TEST
+
 static Suite *evloop_suite(void)
 {
 	Suite *s = suite_create("evloop");
@@ -359,6 +420,7 @@ static Suite *evloop_suite(void)
 	tcase_add_test(tc, pool_stop_is_bounded_when_work_is_stuck);
 	tcase_add_test(tc, multi_transfers_complete_through_the_loop);
 	tcase_add_test(tc, handler_freed_by_another_in_the_same_batch);
+	tcase_add_test(tc, probes_beyond_the_cap_wait_for_a_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
