@@ -35,6 +35,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "http.h" /* http_buf_write into a struct strbuf */
+
 static int64_t wall_ns(void)
 {
 	struct timespec ts;
@@ -56,40 +58,21 @@ static void sleep_ms(long ms)
 		;
 }
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct buf *b = ud;
-	size_t n = size * nmemb;
-	char *p = realloc(b->p, b->n + n + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->n, data, n);
-	b->p = p;
-	b->n += n;
-	b->p[b->n] = '\0';
-	return n;
-}
-
 /* GET url on the reused handle h: the number of engines of vpn (NULL: of
  * any) in the answer, or -1 when the request or the JSON failed. */
 static int count_engines(CURL *h, const char *url, const char *vpn)
 {
-	struct buf b = { NULL, 0 };
+	struct strbuf b = { 0 };
 	long status = 0;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_buf_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
 	int n = -1;
 	if (curl_easy_perform(h) == CURLE_OK &&
 	    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
-		cJSON *root = cJSON_ParseWithLength(b.p ? b.p : "", b.n);
+		cJSON *root = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
 		/* Both trees answer a JSON array of engines, each with
 		 * "vpn_container". */
 		if (cJSON_IsArray(root)) {
@@ -103,7 +86,7 @@ static int count_engines(CURL *h, const char *url, const char *vpn)
 		}
 		cJSON_Delete(root);
 	}
-	free(b.p);
+	strbuf_free(&b);
 	return n;
 }
 
@@ -117,13 +100,13 @@ static int flip_unhealthy(const char *ctrl)
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{\"healthy\":false}");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-	struct buf b = { NULL, 0 };
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	struct strbuf b = { 0 };
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_buf_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	int rc = curl_easy_perform(h) == CURLE_OK &&
 		 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200
 		 ? 0 : -1;
-	free(b.p);
+	strbuf_free(&b);
 	curl_easy_cleanup(h);
 	return rc;
 }

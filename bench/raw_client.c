@@ -23,6 +23,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "http.h" /* http_buf_write into a struct strbuf */
+
 struct job {
 	char *name;
 	char *body;
@@ -38,28 +40,9 @@ struct run {
 	pthread_mutex_t mu;
 };
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct buf *b = ud;
-	size_t n = size * nmemb;
-	char *p = realloc(b->p, b->n + n + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->n, data, n);
-	b->p = p;
-	b->n += n;
-	b->p[b->n] = '\0';
-	return n;
-}
-
 /* One request on the reused handle h; returns the HTTP status (0: none). */
 static long call(struct run *r, CURL *h, const char *method, const char *path,
-		 const char *body, struct buf *out)
+		 const char *body, struct strbuf *out)
 {
 	char url[1024];
 	long status = 0;
@@ -71,7 +54,7 @@ static long call(struct run *r, CURL *h, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, r->sock);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_buf_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 	if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -98,24 +81,24 @@ static void *worker(void *arg)
 		struct job *j = &r->jobs[k];
 		char *q = curl_easy_escape(h, j->name, 0);
 		char path[512];
-		struct buf b = { NULL, 0 };
+		struct strbuf b = { 0 };
 		snprintf(path, sizeof path, "/v%s/containers/create?name=%s", r->version, q);
 		curl_free(q);
 		long st = call(r, h, "POST", path, j->body, &b);
-		cJSON *root = st == 201 ? cJSON_Parse(b.p ? b.p : "") : NULL;
+		cJSON *root = st == 201 ? cJSON_Parse(b.data ? b.data : "") : NULL;
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "Id");
 		bool ok = cJSON_IsString(id);
 		if (ok) {
-			struct buf b2 = { NULL, 0 };
+			struct strbuf b2 = { 0 };
 			snprintf(path, sizeof path, "/v%s/containers/%s/start", r->version, id->valuestring);
 			long st2 = call(r, h, "POST", path, NULL, &b2);
 			if (st2 != 204 && st2 != 304) {
-				fprintf(stderr, "raw_client: start %s: HTTP %ld %s\n", j->name, st2, b2.p ? b2.p : "");
+				fprintf(stderr, "raw_client: start %s: HTTP %ld %s\n", j->name, st2, b2.data ? b2.data : "");
 				ok = false;
 			}
-			free(b2.p);
+			strbuf_free(&b2);
 		} else {
-			fprintf(stderr, "raw_client: create %s: HTTP %ld %s\n", j->name, st, b.p ? b.p : "");
+			fprintf(stderr, "raw_client: create %s: HTTP %ld %s\n", j->name, st, b.data ? b.data : "");
 		}
 		pthread_mutex_lock(&r->mu);
 		r->created += cJSON_IsString(id);
@@ -123,7 +106,7 @@ static void *worker(void *arg)
 		r->failed += !ok;
 		pthread_mutex_unlock(&r->mu);
 		cJSON_Delete(root);
-		free(b.p);
+		strbuf_free(&b);
 	}
 	curl_easy_cleanup(h);
 	return NULL;
@@ -257,13 +240,13 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* Like the daemon: learn the API version first (one call). */
 	CURL *h = curl_easy_init();
-	struct buf b = { NULL, 0 };
+	struct strbuf b = { 0 };
 	long st = call(&r, h, "GET", "/version", NULL, &b);
-	cJSON *ver = st == 200 ? cJSON_Parse(b.p) : NULL;
+	cJSON *ver = st == 200 ? cJSON_Parse(b.data) : NULL;
 	const char *av = cJSON_GetStringValue(cJSON_GetObjectItem(ver, "ApiVersion"));
 	snprintf(r.version, sizeof r.version, "%s", av ? av : "1.41");
 	cJSON_Delete(ver);
-	free(b.p);
+	strbuf_free(&b);
 	curl_easy_cleanup(h);
 
 	pthread_t th[256];

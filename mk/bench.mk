@@ -3,9 +3,9 @@
 # `make bench` builds them with the other benchmarks; never part of `make check`.
 EXTRA_PROGRAMS += bench/core_tool bench/raw_client
 bench_core_tool_SOURCES = bench/core_tool.c
-bench_core_tool_LDADD = $(CURL_LIBS) $(CJSON_LIBS)
+bench_core_tool_LDADD = $(ACE_LIBS)
 bench_raw_client_SOURCES = bench/raw_client.c
-bench_raw_client_LDADD = $(CURL_LIBS) $(CJSON_LIBS) -lpthread
+bench_raw_client_LDADD = $(ACE_LIBS)
 CLEANFILES += bench/core_tool bench/raw_client
 EXTRA_DIST += bench/run-core-bench.sh bench/fake_docker.py
 bench: bench/core_tool$(EXEEXT) bench/raw_client$(EXEEXT)
