@@ -18,6 +18,13 @@ size_t http_buf_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+size_t http_discard(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	(void)ptr;
+	(void)ud;
+	return size * nmemb;
+}
+
 void http_snippet(char *dst, size_t dstlen, const char *body, size_t len)
 {
 	size_t o = 0;

@@ -14,6 +14,9 @@
 /* CURLOPT_WRITEFUNCTION for a struct strbuf (util.h) as CURLOPT_WRITEDATA,
  * refusing bodies over HTTP_MAX_BODY. */
 size_t http_buf_write(char *ptr, size_t size, size_t nmemb, void *ud);
+/* CURLOPT_WRITEFUNCTION for a caller that needs only the status code: the
+ * body is dropped as it comes. */
+size_t http_discard(char *ptr, size_t size, size_t nmemb, void *ud);
 
 /* Copies at most max bytes of a body into dst as printable text (for error
  * messages), stopping at the first newline. */

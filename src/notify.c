@@ -6,6 +6,7 @@
 
 #include "cmulti.h"
 #include "evloop.h"
+#include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"
@@ -122,13 +123,6 @@ static void delivery_free(struct notifier *n, struct delivery *d)
 	free(d);
 }
 
-static size_t discard(char *ptr, size_t size, size_t nm, void *ud)
-{
-	(void)ptr;
-	(void)ud;
-	return size * nm;
-}
-
 static void pump(struct notifier *n);
 
 static int64_t backoff_ms(unsigned step)
@@ -203,7 +197,7 @@ static int start(struct notifier *n, struct delivery *d)
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_discard);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, d->errbuf);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS / 2);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmulti.h"
+#include "http.h"
 #include "probe.h"
 #include "util.h"
 
@@ -37,12 +38,6 @@ struct probe {
 	struct probe_req *wait_head, *wait_tail; /* waiting for a slot, in order */
 };
 
-/* The probe only needs the status code: the body is dropped as it comes. */
-static size_t discard(char *ptr, size_t size, size_t n, void *ud)
-{
-	return size * n;
-}
-
 struct probe *probe_new(struct cmulti *cm, probe_done_cb cb, void *ud)
 {
 	struct probe *p = xcalloc(1, sizeof *p);
@@ -73,16 +68,16 @@ static void req_free(struct probe_req *q)
 
 static void done(CURL *easy, CURLcode res, void *ud);
 
-/* Puts q under way; false (q freed) when curl refuses. */
-static bool launch(struct probe *p, struct probe_req *q)
+/* Puts q under way, or frees it when curl refuses (no result then). */
+static void launch(struct probe *p, struct probe_req *q)
 {
 	CURL *easy = curl_easy_init();
 	if (!easy) {
 		req_free(q);
-		return false;
+		return;
 	}
 	curl_easy_setopt(easy, CURLOPT_URL, q->url);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_discard);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, q->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, q->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -96,12 +91,11 @@ static bool launch(struct probe *p, struct probe_req *q)
 	q->started_ms = now_mono_ms();
 	if (cmulti_add(p->cm, easy, done, q) != 0) {
 		req_free(q);
-		return false;
+		return;
 	}
 	q->next = p->reqs;
 	p->reqs = q;
 	p->n_reqs++;
-	return true;
 }
 
 /* Starts waiting probes while there are free slots. */
